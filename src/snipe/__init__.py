@@ -1,0 +1,3 @@
+"""snipe: book popular gym slots the instant they unlock, across several accounts."""
+
+__version__ = "0.1.0"

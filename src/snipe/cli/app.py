@@ -1,0 +1,114 @@
+"""The root Typer application, global options, and the one way errors reach the user."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from snipe.errors import SnipeError
+
+app = typer.Typer(
+    name="snipe",
+    help="Book popular gym slots the instant they unlock, across several accounts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@dataclass
+class Context:
+    """Passed to every command: where the data lives, how to print, whether to debug."""
+
+    db_url: str | None = None
+    debug: bool = False
+    console: Console = field(default_factory=Console)
+    err: Console = field(default_factory=lambda: Console(stderr=True))
+
+    def store(self) -> Any:
+        from snipe.adapters.db.store import Store
+
+        return Store.open(self.db_url)
+
+
+def ctx_of(ctx: typer.Context) -> Context:
+    obj = ctx.find_root().obj
+    if obj is None:  # a command invoked without the root callback (tests calling it directly)
+        obj = Context()
+        ctx.find_root().obj = obj
+    return obj
+
+
+def abort(message: str, code: int = 1) -> NoReturn:
+    """Print one line to stderr and exit non-zero."""
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", envvar="SNIPE_DB", help="Database file or SQLAlchemy URL."),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", envvar="SNIPE_DEBUG", help="Show tracebacks and debug logs.")
+    ] = False,
+) -> None:
+    ctx.obj = Context(db_url=db, debug=debug)
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s")
+
+
+def _register() -> None:
+    from snipe.cli import sandbox
+
+    app.add_typer(sandbox.app, name="sandbox")
+    for module in ("schedule", "status", "accounts", "jobs", "bookings", "log"):
+        try:
+            __import__(f"snipe.cli.{module}")
+        except ModuleNotFoundError as exc:  # a command module not written yet
+            if exc.name != f"snipe.cli.{module}":
+                raise
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning our errors into one clear line and a non-zero exit."""
+    debug = "--debug" in (argv or sys.argv) or os.environ.get("SNIPE_DEBUG") in {"1", "true"}
+    try:
+        app(args=argv, standalone_mode=False)
+    except SnipeError as exc:
+        if debug:
+            raise
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        Console(stderr=True).print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if debug:
+            raise
+        Console(stderr=True).print(
+            f"[bold red]error:[/] unexpected {type(exc).__name__}: {exc} (rerun with --debug)",
+            highlight=False, soft_wrap=True,
+        )
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""Pure booking logic: no I/O, no clock. `now` is always a parameter."""
