@@ -1,0 +1,112 @@
+"""What a site driver does, and the plain values it speaks in.
+
+A driver is built from a `SiteProfile` (URLs, ids, selectors) and works for any site of that
+shape; accounts come in as `Credentials` (the password stays a `Secret`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from snipe.adapters.secrets import Secret
+
+
+def parse_instant(value: str) -> datetime:
+    """An API time (`...Z`, ISO-8601) as an aware UTC datetime."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def format_instant(value: datetime) -> str:
+    """The API's own format: UTC, milliseconds, `Z`."""
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    account: str  # the NetID (or email) the user knows the account by
+    password: Secret
+    login_flow: str | None = None  # "oidc" or "api"; None: the profile's default
+
+    def __repr__(self) -> str:
+        return f"Credentials({self.account!r}, ***)"
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    """One bookable slot as the site lists it."""
+
+    booking_id: int
+    location: str
+    sub_location: str | None
+    start: datetime
+    end: datetime
+    product_id: int
+    linked_product_id: int | None
+    is_available: bool = True
+    capacity: int = 1
+    participation_count: int = 0
+
+    @property
+    def full(self) -> bool:
+        return not self.is_available or self.participation_count >= self.capacity
+
+
+@dataclass(frozen=True)
+class Participation:
+    """A booking an account holds at the site."""
+
+    id: int | None  # None when a page booking could not be matched to its id
+    booking_id: int
+    member_id: int | None
+    location: str
+    sub_location: str | None
+    start: datetime
+    end: datetime | None = None
+    via: str = "api"
+
+
+@dataclass
+class SiteSession:
+    """A logged-in account: bearer token, member id, and the browser's storage state."""
+
+    site: str
+    account: str
+    token: Secret
+    member_id: int
+    expires_at: datetime  # UTC, by the site's clock
+    storage_state: dict[str, Any] | None = field(default=None, repr=False)
+    login_flow: str = "api"
+
+    def __repr__(self) -> str:
+        return (f"SiteSession({self.site!r}, {self.account!r}, member={self.member_id}, "
+                f"expires={self.expires_at.isoformat()}, token=***)")
+
+    def valid_for(self, now: datetime) -> float:
+        """Seconds left before the token expires, by the site's clock `now`."""
+        return (self.expires_at - now).total_seconds()
+
+
+class SiteDriver(Protocol):
+    """Everything snipe needs from a booking site, one account at a time."""
+
+    async def session(self, creds: Credentials, min_valid_s: float = ...) -> SiteSession: ...
+
+    async def list_slots(
+        self, creds: Credentials, location: str, day: date, sub_location: str | None = None
+    ) -> list[SlotInfo]: ...
+
+    async def book(
+        self, creds: Credentials, location: str, sub_location: str | None, day: date, hour: int,
+        via: str | None = None,
+    ) -> Participation: ...
+
+    async def cancel(self, creds: Credentials, participation_id: int) -> None: ...
+
+    async def my_bookings(self, creds: Credentials, since: datetime) -> list[Participation]: ...
+
+    async def server_clock(self) -> Any: ...
+
+    async def close(self) -> None: ...

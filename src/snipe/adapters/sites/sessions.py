@@ -1,0 +1,73 @@
+"""Per-account sessions kept between runs, sealed with the vault (0600 files in a 0700 dir).
+
+A session (bearer token, member id, browser storage state) lives 24 h at the site, so one
+login per account per day is enough; the driver reuses it until it is near expiry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from datetime import datetime
+from pathlib import Path
+
+from snipe.adapters.paths import ensure_private_dir, sessions_dir, write_private
+from snipe.adapters.secrets import Secret, Vault
+from snipe.adapters.sites.base import SiteSession
+from snipe.errors import SecretError
+
+log = logging.getLogger(__name__)
+
+
+class SessionStore:
+    def __init__(self, vault: Vault, directory: Path | None = None) -> None:
+        self._vault = vault
+        self._dir = directory
+
+    @property
+    def directory(self) -> Path:
+        return ensure_private_dir(self._dir) if self._dir else sessions_dir()
+
+    def path_for(self, site: str, account: str) -> Path:
+        # The name stays readable for a human but never depends on odd characters of an id.
+        digest = hashlib.sha256(f"{site}\0{account}".encode()).hexdigest()[:12]
+        readable = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{site}-{account}")[:60]
+        return self.directory / f"{readable}-{digest}.session"
+
+    def save(self, session: SiteSession) -> Path:
+        data = {
+            "site": session.site,
+            "account": session.account,
+            "token": session.token.reveal(),
+            "member_id": session.member_id,
+            "expires_at": session.expires_at.isoformat(),
+            "storage_state": session.storage_state,
+            "login_flow": session.login_flow,
+        }
+        path = self.path_for(session.site, session.account)
+        write_private(path, self._vault.seal(json.dumps(data)))
+        return path
+
+    def load(self, site: str, account: str) -> SiteSession | None:
+        """The saved session, or None when there is none or it cannot be read any more."""
+        path = self.path_for(site, account)
+        if not path.is_file():
+            return None
+        try:
+            data = json.loads(self._vault.open_sealed(path.read_bytes()))
+            return SiteSession(
+                site=data["site"], account=data["account"], token=Secret(data["token"]),
+                member_id=int(data["member_id"]),
+                expires_at=datetime.fromisoformat(data["expires_at"]),
+                storage_state=data.get("storage_state"), login_flow=data.get("login_flow", "api"),
+            )
+        except (SecretError, OSError, ValueError, KeyError, TypeError) as exc:
+            # A stale or foreign file only costs one login; never fail a strike over it.
+            log.warning("saved session of %s on %s is unreadable (%s); logging in again",
+                        account, site, type(exc).__name__)
+            return None
+
+    def drop(self, site: str, account: str) -> None:
+        self.path_for(site, account).unlink(missing_ok=True)

@@ -1,0 +1,188 @@
+"""Page objects of an X-style web app: the SSO login and the booking page.
+
+Every selector comes from the site profile (`SiteProfile.selectors`). A selector that does not
+show up in time means the site changed: we save what the page looked like and say where.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import date
+from typing import Any
+
+from snipe.adapters.sites import artifacts
+from snipe.adapters.sites.base import Credentials
+from snipe.adapters.sites.errors import LoginFailed, SiteChanged, SlotFull, SlotNotOpen
+from snipe.domain.site import Location, SiteProfile
+
+log = logging.getLogger(__name__)
+
+
+class Page:
+    """Common ground of the page objects: profile selectors, bounded waits, artifacts."""
+
+    def __init__(self, page: Any, profile: SiteProfile, account: str = "",
+                 timeout_s: float = 10.0) -> None:
+        self.page = page
+        self.profile = profile
+        self.account = account
+        self.timeout_ms = timeout_s * 1000
+
+    def selector(self, name: str, **fill: Any) -> str:
+        try:
+            value = self.profile.selectors[name]
+        except KeyError:
+            raise SiteChanged(f"site profile {self.profile.name!r} has no selector {name!r}"
+                              ) from None
+        return value.format(**fill) if fill else value
+
+    def url(self, page_name: str) -> str:
+        path = self.profile.pages.get(page_name, f"/pages/{page_name}")
+        return self.profile.web_url + path
+
+    async def changed(self, what: str, name: str, selector: str) -> SiteChanged:
+        where = await artifacts.save_page(f"ui-{what}", self.page, account=self.account,
+                                          note=f"{name}: {selector}")
+        return SiteChanged(f"the {what} page changed: {name} ({selector}) did not appear on "
+                           f"{self.page.url}", artifacts=where)
+
+    async def visible(self, name: str, what: str, timeout_ms: float | None = None,
+                      **fill: Any) -> Any:
+        """The first element of selector `name`, once visible; `SiteChanged` if it never is."""
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+        selector = self.selector(name, **fill)
+        locator = self.page.locator(selector).first
+        try:
+            await locator.wait_for(state="visible", timeout=timeout_ms or self.timeout_ms)
+        except PlaywrightTimeout:
+            raise await self.changed(what, name, selector) from None
+        return locator
+
+    async def goto(self, url: str) -> None:
+        from playwright.async_api import Error as PlaywrightError
+
+        from snipe.adapters.sites.errors import SiteUnavailable
+
+        try:
+            await self.page.goto(url, timeout=self.timeout_ms, wait_until="domcontentloaded")
+        except PlaywrightError as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise SiteUnavailable(f"page {url} did not load: {first}") from None
+
+
+class LoginPage(Page):
+    """The SSO flow: login page -> identity-provider chooser -> university form -> back."""
+
+    async def login(self, creds: Credentials) -> dict[str, Any]:
+        """Log in and return the app's stored auth (`localStorage[storage_key]`).
+
+        A refused password raises `LoginFailed` naming the account; the form is submitted once.
+        """
+        await self.goto(self.url("login"))
+        await self.visible("login_header", "login")
+        await (await self.visible("oidc_button", "login")).click()
+        await (await self.visible("idp_university", "identity provider")).click()
+        await (await self.visible("username", "university login")).fill(creds.account)
+        await (await self.visible("password", "university login")).fill(creds.password.reveal())
+        await (await self.visible("submit", "university login")).click()
+        return await self._outcome(creds)
+
+    async def _outcome(self, creds: Credentials) -> dict[str, Any]:
+        key = self.profile.storage_key
+        stored = asyncio.ensure_future(self.page.wait_for_function(
+            "key => window.localStorage.getItem(key) !== null", arg=key,
+            timeout=self.timeout_ms))
+        refused = asyncio.ensure_future(self.page.locator(self.selector("login_error")).first
+                                        .wait_for(state="visible", timeout=self.timeout_ms))
+        done, pending = await asyncio.wait({stored, refused},
+                                           return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if refused in done and refused.exception() is None:
+            raise LoginFailed(f"the site refused the password of account {creds.account}",
+                              account=creds.account)
+        if stored.exception() is not None:
+            raise await self.changed("login", "stored session", f"localStorage[{key!r}]")
+        raw = await self.page.evaluate("key => window.localStorage.getItem(key)", key)
+        try:
+            auth = json.loads(raw)
+            auth["tokenResponse"]["accessToken"]
+            auth["member"]["id"]
+        except (TypeError, ValueError, KeyError):
+            raise await self.changed("login", "stored session", f"localStorage[{key!r}]"
+                                     ) from None
+        return auth
+
+
+class BookingPage(Page):
+    """The booking page, opened on a date and location, so a booking is a few clicks."""
+
+    async def open(self, day: date, location: Location, sub_location: str | None) -> None:
+        await self.goto(self.url("booking"))
+        await self.show(day, location, sub_location)
+
+    async def show(self, day: date, location: Location, sub_location: str | None) -> None:
+        date_input = await self.visible("date_input", "booking")
+        # The app listens for `change`; typing into a date input is locale-dependent.
+        await date_input.evaluate(
+            """(el, value) => { el.value = value;
+                 el.dispatchEvent(new Event('input', {bubbles: true}));
+                 el.dispatchEvent(new Event('change', {bubbles: true})); }""",
+            day.isoformat())
+        await (await self.visible("tag_filter", "booking")).fill(location.name)
+        box = await self.visible("tag_checkbox", "booking", tag_id=location.tag_id)
+        if not await box.is_checked():
+            await box.check()
+        await self.page.keyboard.press("Escape")
+        if sub_location:
+            await self.choose_sub_location(sub_location)
+        await self.visible("slot_list", "booking")
+
+    async def choose_sub_location(self, name: str) -> None:
+        """Pick `name` in the ng-select dropdown (open it, click the option with that text)."""
+        await (await self.visible("sub_location_select", "booking")).click()
+        await self.visible("sub_location_option", "booking")
+        options = self.page.locator(self.selector("sub_location_option"))
+        option = options.filter(has_text=name)
+        count = await option.count()
+        exact = None
+        for i in range(count):
+            text = (await option.nth(i).inner_text()).strip()
+            if text.casefold() == name.casefold():
+                exact = option.nth(i)
+                break
+        if exact is None:
+            raise await self.changed("booking", f"sub-location option {name!r}",
+                                     self.selector("sub_location_option"))
+        await exact.click()
+
+    def slot_item(self, hour: int) -> Any:
+        """The slot item (a `slot_list` entry) whose start time reads HH:00."""
+        start = self.page.locator(self.selector("slot_start_time"), has_text=f"{hour:02d}:00")
+        return self.page.locator(self.selector("slot_list")).filter(has=start)
+
+    async def book(self, hour: int, *, wait_s: float = 0.0) -> None:
+        """Book the slot starting at `hour`: book button, then the details' book button.
+
+        `wait_s` bounds how long to wait for the slot to appear (it may unlock any moment).
+        """
+        item = self.slot_item(hour)
+        try:
+            await item.first.wait_for(state="visible", timeout=max(wait_s * 1000, 1))
+        except Exception:
+            raise SlotNotOpen(f"no {hour:02d}:00 slot shown on the booking page") from None
+        full = item.first.locator(self.selector("slot_full"))
+        if await full.count() or "opacity-50" in (await item.first.get_attribute("class") or ""):
+            raise SlotFull(f"the {hour:02d}:00 slot is full")
+        button = item.first.locator(self.selector("book_button")).first
+        try:
+            await button.click(timeout=self.timeout_ms)
+        except Exception:
+            raise await self.changed("booking", "book button", self.selector("book_button")
+                                     ) from None
+        await (await self.visible("details_book_button", "booking details")).click()
+        await self.visible("booking_success", "booking confirmation")
