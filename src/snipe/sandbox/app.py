@@ -1,0 +1,70 @@
+"""The ASGI app factory: `create_app(SandboxConfig(...))` -> a FastAPI app serving pages and API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from snipe.sandbox import admin, api, pages
+from snipe.sandbox.bots import BotCrew
+from snipe.sandbox.clock import Clock
+from snipe.sandbox.config import SandboxConfig
+from snipe.sandbox.gate import Gate
+from snipe.sandbox.refusals import Refusal
+from snipe.sandbox.replica import Replica
+
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+def create_app(config: SandboxConfig | None = None, clock: Clock | None = None) -> FastAPI:
+    """A sandbox app; its state (SQLite, clock, bots) is built here and lives with the app."""
+    config = config or SandboxConfig()
+    replica = Replica.build(config, clock)
+    crew = BotCrew(replica)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(crew.run()) if crew.bots else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            replica.store.close()
+
+    app = FastAPI(title="snipe sandbox", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
+    app.state.replica = replica
+    app.state.crew = crew
+    app.include_router(admin.router)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.add_middleware(Gate, clock=replica.clock, faults=replica.faults, limiter=replica.limiter)
+
+    @app.exception_handler(Refusal)
+    async def refused(_request: Request, exc: Refusal) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first: Any = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
+        return JSONResponse({"code": "malformed_request", "message": message}, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        return JSONResponse({"code": code, "message": str(exc.detail)},
+                            status_code=exc.status_code, headers=exc.headers)
+
+    return app

@@ -1,0 +1,218 @@
+"""Booking and cancelling, with the site's rules enforced atomically (seed 002).
+
+One transaction per request: the slot counters are raised with one conditional UPDATE whose row
+count must equal the number of slots, and each allowance (per account and day: one per hour, one
+per location) is taken with `UPDATE ... WHERE used < max` verified the same way. Any mismatch
+raises a `Refusal`, which rolls the whole transaction back: nothing is half-booked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, select, true, update
+
+from snipe.domain.site import AccountRules
+from snipe.sandbox.catalogue import Catalogue, booking_json
+from snipe.sandbox.clock import Clock, iso
+from snipe.sandbox.refusals import Refusal
+from snipe.sandbox.store import Store, accounts, allowances, participations, slots
+
+MAX_SLOTS_PER_REQUEST = 24
+
+
+@dataclass(frozen=True)
+class Booked:
+    """One participation as stored, with its slot."""
+
+    id: int
+    account_id: int
+    account: str
+    bot: str | None
+    created_at: float
+    slot: Any
+
+    def json(self) -> dict[str, Any]:
+        slot = self.slot
+        linked = (
+            {"id": slot.linked_product_id, "name": slot.sub_location}
+            if slot.linked_product_id is not None else None
+        )
+        return {
+            "id": self.id,
+            "memberId": self.account_id,
+            "bookingId": slot.booking_id,
+            "booking": booking_json(slot),
+            "createdAt": iso(self.created_at),
+            "product": {"id": slot.product_id, "name": slot.location},
+            "linkedProduct": linked,
+        }
+
+    def state_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "account": self.account,
+            "location": self.slot.location,
+            "sub_location": self.slot.sub_location,
+            "start": iso(self.slot.start),
+            "booking_id": self.slot.booking_id,
+            "created_at": iso(self.created_at),
+            "by": "bot" if self.bot else "account",
+            "bot": self.bot,
+        }
+
+
+class BookingDesk:
+    """The one booking code path: accounts, pages, admin and bots all come through here."""
+
+    def __init__(
+        self, store: Store, clock: Clock, catalogue: Catalogue, rules: AccountRules
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.catalogue = catalogue
+        self.rules = rules
+
+    def book(self, account_id: int, booking_ids: list[int]) -> list[Booked]:
+        """Book every slot for the account, or none of them (raises the first refusal)."""
+        if not booking_ids or len(booking_ids) > MAX_SLOTS_PER_REQUEST:
+            raise Refusal("malformed_request",
+                          f"give 1 to {MAX_SLOTS_PER_REQUEST} bookingIds, got {len(booking_ids)}")
+        if len(set(booking_ids)) != len(booking_ids):
+            raise Refusal("malformed_request", "the same bookingId is given twice")
+        self.catalogue.ensure_ids(booking_ids)
+        with self.store.transaction() as conn:
+            now = self.clock.now_s()
+            found = self.catalogue.load(conn, booking_ids)
+            ordered = []
+            for booking_id in booking_ids:
+                slot = found.get(booking_id)
+                if slot is None:
+                    raise Refusal("not_found", f"no slot with bookingId {booking_id}")
+                if slot.start <= now:
+                    raise Refusal("slot_started", f"slot {booking_id} started at {iso(slot.start)}")
+                if slot.unlock_at > now:
+                    raise Refusal("not_open_yet",
+                                  f"slot {booking_id} opens for booking at {iso(slot.unlock_at)}")
+                ordered.append(slot)
+            self._take_places(conn, booking_ids)
+            made = []
+            for slot in ordered:
+                self._take_allowances(conn, account_id, slot)
+                result = conn.execute(insert(participations).values(
+                    account_id=account_id, booking_id=slot.booking_id, created_at=now
+                ))
+                made.append(result.inserted_primary_key[0])
+            return self._load(conn, participations.c.id.in_(made))
+
+    def _take_places(self, conn: Connection, booking_ids: list[int]) -> None:
+        taken = conn.execute(
+            update(slots)
+            .where(slots.c.booking_id.in_(booking_ids),
+                   slots.c.participation_count < slots.c.capacity)
+            .values(participation_count=slots.c.participation_count + 1)
+        ).rowcount
+        if taken != len(booking_ids):
+            what = "the slot is" if len(booking_ids) == 1 else "a slot of the request is"
+            raise Refusal("full", f"{what} full")
+
+    def _allowance_keys(self, slot: Any) -> list[tuple[str, str, int, str]]:
+        return [
+            ("hour", str(slot.hour), self.rules.max_bookings_per_hour_per_day, "limit_hour"),
+            ("location", slot.location, self.rules.max_bookings_per_location_per_day,
+             "limit_location"),
+        ]
+
+    def _take_allowances(self, conn: Connection, account_id: int, slot: Any) -> None:
+        for rule, key, most, code in self._allowance_keys(slot):
+            conn.execute(insert(allowances).prefix_with("OR IGNORE").values(
+                account_id=account_id, day=slot.day, rule=rule, key=key, used=0
+            ))
+            taken = conn.execute(
+                update(allowances)
+                .where(allowances.c.account_id == account_id, allowances.c.day == slot.day,
+                       allowances.c.rule == rule, allowances.c.key == key,
+                       allowances.c.used < most)
+                .values(used=allowances.c.used + 1)
+            ).rowcount
+            if taken != 1:
+                if rule == "hour":
+                    message = f"already booked at {slot.hour:02d}:00 on {slot.day}"
+                else:
+                    message = f"already booked at {slot.location} on {slot.day}"
+                raise Refusal(code, message)
+
+    def cancel(self, participation_id: int, account_id: int | None = None) -> None:
+        """Cancel a booking (the account's own unless `account_id` is None): frees its place and
+        both allowances."""
+        with self.store.transaction() as conn:
+            self._cancel(conn, participation_id, account_id)
+
+    def _cancel(self, conn: Connection, participation_id: int, account_id: int | None) -> None:
+        where = [participations.c.id == participation_id, participations.c.cancelled_at.is_(None)]
+        if account_id is not None:
+            where.append(participations.c.account_id == account_id)
+        row = conn.execute(select(participations).where(*where)).first()
+        if row is None:
+            raise Refusal("not_found", f"no booking {participation_id} of yours")
+        gone = conn.execute(
+            update(participations).where(*where).values(cancelled_at=self.clock.now_s())
+        ).rowcount
+        slot = conn.execute(select(slots).where(slots.c.booking_id == row.booking_id)).one()
+        freed = conn.execute(
+            update(slots)
+            .where(slots.c.booking_id == row.booking_id, slots.c.participation_count > 0)
+            .values(participation_count=slots.c.participation_count - 1)
+        ).rowcount
+        if gone != 1 or freed != 1:
+            raise RuntimeError(f"booking {participation_id} changed while it was cancelled")
+        if not self.rules.cancel_restores_allowance:
+            return
+        for rule, key, _most, _code in self._allowance_keys(slot):
+            conn.execute(
+                update(allowances)
+                .where(allowances.c.account_id == row.account_id, allowances.c.day == slot.day,
+                       allowances.c.rule == rule, allowances.c.key == key, allowances.c.used > 0)
+                .values(used=allowances.c.used - 1)
+            )
+
+    def cancel_slots(self, conn: Connection, booking_ids: list[int]) -> int:
+        """Cancel every active booking of these slots (their slots are about to be removed)."""
+        held = conn.execute(select(participations.c.id).where(
+            participations.c.booking_id.in_(booking_ids), participations.c.cancelled_at.is_(None)
+        )).scalars().all()
+        for participation_id in held:
+            self._cancel(conn, participation_id, None)
+        return len(held)
+
+    def held(self, account_id: int | None = None, since: float | None = None,
+             until: float | None = None) -> list[Booked]:
+        """Active bookings (of one account, starting in [since, until)), by start."""
+        where = []
+        if account_id is not None:
+            where.append(participations.c.account_id == account_id)
+        if since is not None:
+            where.append(slots.c.start >= since)
+        if until is not None:
+            where.append(slots.c.start < until)
+        with self.store.transaction() as conn:
+            return self._load(conn, and_(true(), *where))
+
+    def _load(self, conn: Connection, condition: Any) -> list[Booked]:
+        rows = conn.execute(
+            select(participations.c.id, participations.c.account_id, participations.c.created_at,
+                   accounts.c.netid, accounts.c.bot, slots)
+            .join(accounts, accounts.c.id == participations.c.account_id)
+            .join(slots, slots.c.booking_id == participations.c.booking_id)
+            .where(participations.c.cancelled_at.is_(None), condition)
+            .order_by(slots.c.start, participations.c.id)
+        ).all()
+        return [Booked(r.id, r.account_id, r.netid, r.bot, r.created_at, r) for r in rows]
+
+    def clear(self) -> None:
+        """Forget every booking (accounts, tokens and slots stay)."""
+        with self.store.transaction() as conn:
+            conn.execute(delete(participations))
+            conn.execute(delete(allowances))
+            conn.execute(update(slots).values(participation_count=0))

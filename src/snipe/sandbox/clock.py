@@ -1,0 +1,115 @@
+"""The sandbox clock: real time shifted by an offset and running at `rate` x real speed.
+
+Everything time-dependent in the sandbox (unlocks, token expiry, bots, the `Date` header) reads
+this one object, so tests move time by calling `set()` instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """What the sandbox needs from a clock."""
+
+    def now(self) -> datetime: ...
+
+    def now_s(self) -> float: ...
+
+    @property
+    def rate(self) -> float: ...
+
+    def offset_s(self) -> float: ...
+
+    def real_seconds_until(self, instant: datetime) -> float: ...
+
+    def set(self, now: datetime | None = None, rate: float | None = None) -> None: ...
+
+    def subscribe(self, callback: Callable[[], None]) -> None: ...
+
+    def unsubscribe(self, callback: Callable[[], None]) -> None: ...
+
+
+class SandboxClock:
+    """Sandbox time = anchor + (real - real anchor) x rate; `real` is injectable for unit tests."""
+
+    def __init__(
+        self, offset_s: float = 0.0, rate: float = 1.0, real: Callable[[], float] = time.time
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("clock rate must be positive")
+        self._real = real
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+        real_now = real()
+        self._real_anchor = real_now
+        self._anchor = real_now + offset_s
+        self._rate = float(rate)
+
+    @property
+    def rate(self) -> float:
+        return self._rate
+
+    def now_s(self) -> float:
+        """Sandbox time as POSIX seconds."""
+        with self._lock:
+            return self._anchor + (self._real() - self._real_anchor) * self._rate
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.now_s(), UTC)
+
+    def offset_s(self) -> float:
+        """How far sandbox time is ahead of real time right now."""
+        with self._lock:
+            real_now = self._real()
+            return self._anchor + (real_now - self._real_anchor) * self._rate - real_now
+
+    def real_seconds_until(self, instant: datetime) -> float:
+        """Real seconds until sandbox time reaches `instant` (negative if already past)."""
+        return (instant.timestamp() - self.now_s()) / self._rate
+
+    def set(self, now: datetime | None = None, rate: float | None = None) -> None:
+        """Jump to `now` and/or run at `rate` from here on; listeners are told (bots re-plan)."""
+        if rate is not None and rate <= 0:
+            raise ValueError("clock rate must be positive")
+        if now is not None and now.tzinfo is None:
+            raise ValueError("clock time must be timezone-aware")
+        with self._lock:
+            real_now = self._real()
+            current = self._anchor + (real_now - self._real_anchor) * self._rate
+            self._real_anchor = real_now
+            self._anchor = now.timestamp() if now is not None else current
+            if rate is not None:
+                self._rate = float(rate)
+            listeners = list(self._listeners)
+        for callback in listeners:
+            callback()
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            self._listeners.append(callback)
+
+    def unsubscribe(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+
+def iso(instant: datetime | float) -> str:
+    """The API's time format: UTC, milliseconds, `Z`."""
+    if isinstance(instant, int | float):
+        instant = datetime.fromtimestamp(instant, UTC)
+    instant = instant.astimezone(UTC)
+    return instant.strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+
+
+def parse_iso(value: str) -> datetime:
+    """An ISO-8601 time (`Z` or offset) as aware UTC; naive values are taken as UTC."""
+    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

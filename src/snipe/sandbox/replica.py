@@ -1,0 +1,42 @@
+"""The whole sandbox state behind the routes: profile, clock, store and the services on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from snipe.domain.site import SiteProfile
+from snipe.profiles import load_profile
+from snipe.sandbox.accounts import AccountBook
+from snipe.sandbox.bookings import BookingDesk
+from snipe.sandbox.catalogue import Catalogue
+from snipe.sandbox.clock import Clock, SandboxClock
+from snipe.sandbox.config import SandboxConfig
+from snipe.sandbox.gate import Faults, RateLimiter
+from snipe.sandbox.store import Store
+
+
+@dataclass
+class Replica:
+    config: SandboxConfig
+    profile: SiteProfile
+    clock: Clock
+    store: Store
+    catalogue: Catalogue
+    accounts: AccountBook
+    desk: BookingDesk
+    faults: Faults
+    limiter: RateLimiter
+
+    @classmethod
+    def build(cls, config: SandboxConfig, clock: Clock | None = None) -> Replica:
+        profile = load_profile(config.profile)
+        clock = clock or SandboxClock(config.clock_offset_s, config.clock_rate)
+        state_path = Path(config.state_path) if config.state_path is not None else None
+        store = Store.open(state_path)
+        catalogue = Catalogue(profile, store)
+        accounts = AccountBook(store, clock, profile.token_lifetime_s)
+        accounts.ensure_users(config.accounts)
+        desk = BookingDesk(store, clock, catalogue, profile.rules)
+        return cls(config, profile, clock, store, catalogue, accounts, desk, Faults(),
+                   RateLimiter(config.rate_limit))
