@@ -22,14 +22,21 @@ app = typer.Typer(
 )
 
 
+def _console(stderr: bool) -> Console:
+    """Rich's console; when piped (no terminal to measure), wide enough for our tables."""
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else 120
+    return Console(stderr=stderr, width=width)
+
+
 @dataclass
 class Context:
     """Passed to every command: where the data lives, how to print, whether to debug."""
 
     db_url: str | None = None
     debug: bool = False
-    console: Console = field(default_factory=Console)
-    err: Console = field(default_factory=lambda: Console(stderr=True))
+    console: Console = field(default_factory=lambda: _console(stderr=False))
+    err: Console = field(default_factory=lambda: _console(stderr=True))
 
     def store(self) -> Any:
         from snipe.adapters.db.store import Store
@@ -86,11 +93,17 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning our errors into one clear line and a non-zero exit."""
     debug = "--debug" in (argv or sys.argv) or os.environ.get("SNIPE_DEBUG") in {"1", "true"}
     try:
-        app(args=argv, standalone_mode=False)
+        # Outside standalone mode, click hands an Exit's code back instead of exiting.
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except SnipeError as exc:
         if debug:
             raise
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err = Console(stderr=True)
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        for path, problem in getattr(exc, "problems", []):
+            err.print(f"  {path}: {problem}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

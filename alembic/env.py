@@ -1,0 +1,62 @@
+"""Alembic environment for snipe. Used both by `alembic` on the command line (configured in
+pyproject.toml's [tool.alembic]) and by snipe itself on first use."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from snipe.adapters.db.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+# APScheduler keeps its own table in the same database; it is not ours to migrate.
+EXCLUDED_TABLES = {"apscheduler_jobs"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+    return not (type_ == "table" and name in EXCLUDED_TABLES)
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        include_object=include_object,
+        render_as_batch=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is None:
+        engine = engine_from_config(
+            config.get_section(config.config_ini_section, {}) or
+            {"sqlalchemy.url": config.get_main_option("sqlalchemy.url")},
+            prefix="sqlalchemy.", poolclass=pool.NullPool,
+        )
+        with engine.connect() as conn:
+            _run(conn)
+    else:
+        _run(connection)
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        include_object=include_object,
+        render_as_batch=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

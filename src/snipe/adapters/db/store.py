@@ -1,0 +1,146 @@
+"""Opening the store: engine, SQLite pragmas, immediate write transactions, units of work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from snipe.adapters.paths import data_dir, ensure_private_dir
+from snipe.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+DB_FILE = "snipe.db"
+READ_ONLY = "snipe_read_only"
+
+
+def resolve_url(db: str | None, home: Path | None = None) -> str:
+    """`--db` accepts a SQLAlchemy URL or a plain file path; default is the data dir's file."""
+    if not db:
+        return f"sqlite:///{(home or data_dir()) / DB_FILE}"
+    if "://" in db:
+        return db
+    return f"sqlite:///{Path(db).expanduser().resolve()}"
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's begin event, not pysqlite, decide how transactions start.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        # Writers take the lock up front, so two processes never interleave read-then-write.
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"--db {url!r} is neither a file path nor a database URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            folder = Path(parsed.database).expanduser().parent
+            try:
+                ensure_private_dir(folder) if not folder.exists() else None
+            except OSError as exc:
+                raise StoreError(f"cannot create the database folder {folder}: {exc}") from None
+        engine = create_engine(url, connect_args={"timeout": 10})
+        _sqlite_pragmas(engine)
+        return engine
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except Exception as exc:  # a missing driver such as psycopg
+        raise StoreError(f"cannot use database {parsed.render_as_string()}: {exc}") from None
+
+
+class UnitOfWork:
+    """One use case's transaction: rolls back unless `commit()` is called."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+class Store:
+    def __init__(self, engine: Engine, home: Path | None = None) -> None:
+        self.engine = engine
+        self.home = home
+        self._writer = sessionmaker(engine, expire_on_commit=False)
+        self._reader = sessionmaker(
+            engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
+        self._vault: Any = None
+
+    @classmethod
+    def open(cls, db: str | None = None, home: Path | None = None, migrate: bool = True) -> Store:
+        from snipe.adapters.db.migrations import ensure_schema
+
+        url = resolve_url(db, home)
+        engine = make_engine(url)
+        store = cls(engine, home)
+        if migrate:
+            try:
+                ensure_schema(engine)
+            except OperationalError as exc:
+                raise StoreError(f"cannot open database {engine.url!r}: {exc.orig}") from None
+        return store
+
+    @property
+    def vault(self) -> Any:
+        if self._vault is None:
+            from snipe.adapters.secrets import Vault
+
+            self._vault = Vault.load(self.home)
+        return self._vault
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self._writer())
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session (deferred transaction, never takes the write lock)."""
+        with self._reader() as session:
+            yield session
+
+    def table_names(self) -> list[str]:
+        return inspect(self.engine).get_table_names()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def scalar(self, sql: str) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(text(sql)).scalar()

@@ -1,0 +1,1 @@
+"""Use cases. One function, one unit of work; they return plain data and raise SnipeError."""
