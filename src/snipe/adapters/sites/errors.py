@@ -40,6 +40,10 @@ class AuthExpired(PermanentError):
     """The session token is expired or unknown: log in again."""
 
 
+class BookingRefused(PermanentError):
+    """The site refused a booking for a reason it did not name in a way we know."""
+
+
 class LoginFailed(PermanentError):
     """The site refused the account's credentials. Never retried automatically."""
 

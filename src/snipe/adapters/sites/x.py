@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -27,7 +28,7 @@ from snipe.adapters.sites.sessions import SessionStore
 from snipe.adapters.sites.ui import BookingPage, LoginPage
 from snipe.domain.site import Location, SiteProfile
 from snipe.domain.slots import slot_start
-from snipe.errors import ConfigError
+from snipe.errors import ConfigError, SnipeError
 
 log = logging.getLogger(__name__)
 
@@ -255,22 +256,34 @@ class XDriver:
 
     async def book_on_page(self, creds: Credentials, loc: Location, sub: str | None, day: date,
                            hour: int, wait_s: float = 0.0) -> Participation:
+        """The `ui` path: clicks on the account's booking page (opened now if not prepared)."""
+        try:
+            reference = await self._click_book(creds, loc, sub, day, hour, wait_s)
+        except AuthExpired:
+            log.info("booking page refused the session of %s; logging in again", creds.account)
+            await self.forget(creds)
+            self._pages.pop(creds.account, None)
+            await self.browser.close_context(creds.account)
+            reference = await self._click_book(creds, loc, sub, day, hour, wait_s)
+        start = slot_start(day, hour, self.profile.tz)
+        landed = None
+        try:
+            landed = await self._landed(creds, loc, sub, start)
+        except SnipeError as exc:  # the page said yes; the id is a convenience
+            log.info("booking id of %s not read back: %s", creds.account, exc)
+        if landed is not None:
+            return replace(landed, via="ui")
+        return Participation(reference, 0, None, loc.name, sub, start, None, via="ui")
+
+    async def _click_book(self, creds: Credentials, loc: Location, sub: str | None, day: date,
+                          hour: int, wait_s: float) -> int | None:
         page = self._pages.get(creds.account)
         if page is None or page.page.is_closed():
             page = await self.open_booking_page(creds, loc, sub, day)
-        else:
+        elif page.day != day:
             await page.show(day, loc, sub)
-        await page.book(hour, wait_s=wait_s)
-        start = slot_start(day, hour, self.profile.tz)
-        try:
-            landed = await self._landed(creds, loc, sub, start)
-        except Exception as exc:  # the page said yes; the id is a convenience
-            log.info("booking id of %s not read back: %s", creds.account, exc)
-            landed = None
-        if landed is not None:
-            return Participation(landed.id, landed.booking_id, landed.member_id, landed.location,
-                                 landed.sub_location, landed.start, landed.end, via="ui")
-        return Participation(None, 0, None, loc.name, sub, start, None, via="ui")
+        return await page.book(hour, wait_s=wait_s,
+                               max_reloads=self.profile.max_requests_per_unlock_per_account)
 
     def _storage_state(self, session: SiteSession) -> dict[str, Any]:
         """The browser state of a session; an API-login session is given the app's own entry."""
