@@ -1,0 +1,329 @@
+"""The record of one target's strikes: bookings held, attempts made and their outcomes, releases.
+
+`PlanState` is what the planner reads and what the engine persists between wake-ups. It is a frozen
+value: the engine derives the next state with `recorded` (outcomes of a strike), `after_release`
+(a booking cancelled) and `reconciled` (the bookings the site really shows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from snipe.domain.rules import Holding
+from snipe.domain.scoring import ClockRange, Preferences
+from snipe.domain.site import SiteProfile
+from snipe.domain.slots import TimeWindow
+from snipe.domain.targets import Priority, Target
+from snipe.errors import PermanentError
+
+PRIMARY, BACKUP, FALLBACK, INSURANCE = "primary", "backup", "fallback", "insurance"
+ROLES = (PRIMARY, BACKUP, FALLBACK, INSURANCE)
+
+WON = "won"
+FULL, LIMIT, NOT_OPEN, ERROR = "full", "limit", "not_open", "error"
+RESULTS = (WON, FULL, LIMIT, NOT_OPEN, ERROR)
+
+# A sub-slot that keeps answering "not open" or failing is given up after this many attempts, so
+# a plan always ends; "full" gives it up at once.
+MAX_TRIES_PER_SLOT = 3
+
+
+class PlanError(PermanentError):
+    """A plan state or an outcome is malformed."""
+
+
+def utc(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        raise PlanError(f"instant {instant.isoformat()} has no timezone")
+    return instant.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class HeldBooking:
+    """A booking an account holds on the site; `target` is the target it was made for."""
+
+    account: str
+    location: str
+    sub_location: str | None
+    day: date
+    hour: int
+    ref: str
+    target: str
+
+    @property
+    def holding(self) -> Holding:
+        return Holding(self.account, self.day, self.hour, self.location)
+
+    def describe(self) -> str:
+        where = self.sub_location or self.location
+        return f"{where} {self.day} {self.hour:02d}:00 by {self.account}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account": self.account, "location": self.location,
+            "sub_location": self.sub_location, "day": self.day.isoformat(), "hour": self.hour,
+            "ref": self.ref, "target": self.target,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HeldBooking:
+        return cls(
+            data["account"], data["location"], data.get("sub_location"),
+            date.fromisoformat(data["day"]), int(data["hour"]), str(data["ref"]), data["target"],
+        )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One account booking one slot at one strike."""
+
+    target: str
+    account: str
+    location: str
+    sub_location: str | None
+    day: date
+    hour: int
+    role: str
+    fire_at: datetime  # UTC
+
+    @property
+    def sub_slot(self) -> tuple[str, str | None, date, int]:
+        return (self.location, self.sub_location, self.day, self.hour)
+
+    def describe(self) -> str:
+        where = self.sub_location or self.location
+        return f"{self.account} -> {where} {self.day} {self.hour:02d}:00 ({self.role})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target, "account": self.account, "location": self.location,
+            "sub_location": self.sub_location, "day": self.day.isoformat(), "hour": self.hour,
+            "role": self.role, "fire_at": self.fire_at.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Attempt:
+        role = data["role"]
+        if role not in ROLES:
+            raise PlanError(f"unknown attempt role {role!r} (known: {', '.join(ROLES)})")
+        return cls(
+            data["target"], data["account"], data["location"], data.get("sub_location"),
+            date.fromisoformat(data["day"]), int(data["hour"]), role,
+            utc(datetime.fromisoformat(data["fire_at"])),
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the site answered to an attempt: won (with the booking's ref) or a refusal reason."""
+
+    attempt: Attempt
+    result: str
+    ref: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.result not in RESULTS:
+            raise PlanError(f"unknown attempt result {self.result!r} (known: {', '.join(RESULTS)})")
+        if self.result == WON and not self.ref:
+            raise PlanError(f"won attempt {self.attempt.describe()} has no booking ref")
+
+    @property
+    def won(self) -> bool:
+        return self.result == WON
+
+    def booking(self) -> HeldBooking:
+        a = self.attempt
+        assert self.ref is not None
+        return HeldBooking(a.account, a.location, a.sub_location, a.day, a.hour, self.ref, a.target)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"attempt": self.attempt.to_dict(), "result": self.result, "ref": self.ref}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outcome:
+        return cls(Attempt.from_dict(data["attempt"]), data["result"], data.get("ref"))
+
+
+@dataclass(frozen=True)
+class Released:
+    booking: HeldBooking
+    kind: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"booking": self.booking.to_dict(), "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Released:
+        return cls(HeldBooking.from_dict(data["booking"]), data["kind"])
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """Everything the planner needs about one target; `held` covers every target of the accounts
+    (their bookings limit what an account may still book)."""
+
+    target: Target
+    profile: SiteProfile
+    accounts: tuple[str, ...]
+    held: tuple[HeldBooking, ...] = ()
+    outcomes: tuple[Outcome, ...] = ()
+    released: tuple[Released, ...] = ()
+
+    @classmethod
+    def start(
+        cls, target: Target, profile: SiteProfile, accounts: Iterable[str],
+        held: Iterable[HeldBooking] = (),
+    ) -> PlanState:
+        """A fresh state: the target's own accounts if it names some, else every usable one."""
+        usable = tuple(target.accounts) or tuple(accounts)
+        return cls(target, profile, usable, tuple(held))
+
+    def mine(self) -> tuple[HeldBooking, ...]:
+        return tuple(b for b in self.held if b.target == self.target.name)
+
+    def made(self) -> tuple[HeldBooking, ...]:
+        """Every booking this target's attempts won."""
+        return tuple(o.booking() for o in self.outcomes if o.won)
+
+    def recorded(self, outcomes: Iterable[Outcome]) -> PlanState:
+        """The state after a strike: won attempts become held bookings."""
+        new = tuple(outcomes)
+        known = {b.ref for b in self.held}
+        won = [o.booking() for o in new if o.won and o.ref not in known]
+        return replace(self, outcomes=self.outcomes + new, held=self.held + tuple(won))
+
+    def after_release(self, ref: str, kind: str = "released") -> PlanState:
+        """The state once the booking `ref` has been cancelled on the site."""
+        gone = [b for b in self.held if b.ref == ref]
+        if not gone:
+            return self
+        return replace(
+            self,
+            held=tuple(b for b in self.held if b.ref != ref),
+            released=self.released + tuple(Released(b, kind) for b in gone),
+        )
+
+    def reconciled(self, bookings: Iterable[HeldBooking]) -> PlanState:
+        """The state with `held` replaced by what the site shows (at restart, before a retry)."""
+        return replace(self, held=tuple(bookings))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile.name,
+            "target": target_to_dict(self.target),
+            "accounts": list(self.accounts),
+            "held": [b.to_dict() for b in self.held],
+            "outcomes": [o.to_dict() for o in self.outcomes],
+            "released": [r.to_dict() for r in self.released],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], profile: SiteProfile) -> PlanState:
+        if data.get("profile") not in (None, profile.name):
+            raise PlanError(
+                f"plan state was made for profile {data['profile']!r}, not {profile.name!r}"
+            )
+        try:
+            return cls(
+                target=target_from_dict(data["target"]),
+                profile=profile,
+                accounts=tuple(data["accounts"]),
+                held=tuple(HeldBooking.from_dict(b) for b in data.get("held", [])),
+                outcomes=tuple(Outcome.from_dict(o) for o in data.get("outcomes", [])),
+                released=tuple(Released.from_dict(r) for r in data.get("released", [])),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PlanError(f"plan state is malformed: {type(exc).__name__}: {exc}") from None
+
+
+def target_to_dict(target: Target) -> dict[str, Any]:
+    prefs = target.preferences
+    return {
+        "name": target.name,
+        "days": [d.isoformat() for d in target.days],
+        "length": target.length,
+        "window": [target.window.start_hour, target.window.end_hour],
+        "priorities": [
+            {"rank": p.rank, "location": p.location, "sub_locations": list(p.sub_locations),
+             "max_accounts": p.max_accounts}
+            for p in target.priorities
+        ],
+        "min_length": target.min_length,
+        "accounts": list(target.accounts),
+        "preferences": None if prefs is None else {
+            "range_start": prefs.range_start.isoformat(),
+            "range_end": prefs.range_end.isoformat(),
+            "preferred_times": [str(r) for r in prefs.preferred_times],
+            "avoid_times": [str(r) for r in prefs.avoid_times],
+            "allow_weekends": prefs.allow_weekends,
+            "allow_evenings": prefs.allow_evenings,
+        },
+        "repeat": target.repeat,
+        "fallback_strategy": target.fallback_strategy,
+        "extra": dict(target.extra),
+    }
+
+
+def target_from_dict(data: dict[str, Any]) -> Target:
+    prefs = data.get("preferences")
+    return Target(
+        name=data["name"],
+        days=tuple(date.fromisoformat(d) for d in data["days"]),
+        length=int(data["length"]),
+        window=TimeWindow(int(data["window"][0]), int(data["window"][1])),
+        priorities=tuple(
+            Priority(int(p["rank"]), p["location"], tuple(p.get("sub_locations", ())),
+                     int(p["max_accounts"]))
+            for p in data["priorities"]
+        ),
+        min_length=int(data["min_length"]),
+        accounts=tuple(data.get("accounts", ())),
+        preferences=None if prefs is None else Preferences(
+            range_start=date.fromisoformat(prefs["range_start"]),
+            range_end=date.fromisoformat(prefs["range_end"]),
+            preferred_times=tuple(ClockRange.parse(t) for t in prefs.get("preferred_times", ())),
+            avoid_times=tuple(ClockRange.parse(t) for t in prefs.get("avoid_times", ())),
+            allow_weekends=bool(prefs.get("allow_weekends", True)),
+            allow_evenings=bool(prefs.get("allow_evenings", True)),
+        ),
+        repeat=data.get("repeat"),
+        fallback_strategy=data.get("fallback_strategy", "all_or_nothing"),
+        extra=dict(data.get("extra", {})),
+    )
+
+
+@dataclass
+class SlotRecord:
+    """What the outcomes so far say about sub-slots and accounts (derived, never persisted)."""
+
+    tries: dict[tuple[str, str | None, date, int], int] = field(default_factory=dict)
+    taken: set[tuple[str, str | None, date, int]] = field(default_factory=set)
+    blocked_location: set[tuple[str, date, str]] = field(default_factory=set)
+    blocked_hour: set[tuple[str, date, int]] = field(default_factory=set)
+    used: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, outcomes: Iterable[Outcome]) -> SlotRecord:
+        record = cls()
+        for o in outcomes:
+            a = o.attempt
+            record.tries[a.sub_slot] = record.tries.get(a.sub_slot, 0) + 1
+            record.used.setdefault(a.location, set()).add(a.account)
+            if o.result == FULL:
+                record.taken.add(a.sub_slot)
+            elif o.result == LIMIT:
+                # The site counts something we do not see; stop asking it for this day's
+                # location and hour with that account.
+                record.blocked_location.add((a.account, a.day, a.location))
+                record.blocked_hour.add((a.account, a.day, a.hour))
+        return record
+
+    def open_to_us(self, sub_slot: tuple[str, str | None, date, int]) -> bool:
+        return sub_slot not in self.taken and self.tries.get(sub_slot, 0) < MAX_TRIES_PER_SLOT
+
+    def blocked(self, account: str, day: date, hour: int, location: str) -> bool:
+        return (account, day, location) in self.blocked_location or (
+            account, day, hour) in self.blocked_hour
