@@ -2,7 +2,78 @@
 
 from __future__ import annotations
 
+import ipaddress
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 app = typer.Typer(help="Run the local replica of the booking site (for demos and tests).",
                   no_args_is_help=True)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8787,
+    accounts: Annotated[int, typer.Option(help="Create accounts user1..userN (pass1..passN).")] = 5,
+    bots: Annotated[str, typer.Option(help="Competing bots: none, hall-rush, fast (comma list).")]
+    = "none",
+    clock_offset: Annotated[float, typer.Option(
+        "--clock-offset", help="Sandbox time starts at real time + SECONDS.")] = 0.0,
+    clock_rate: Annotated[float, typer.Option(
+        "--clock-rate", help="Sandbox seconds per real second (60: an hour a minute).")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Seed of the bots' choices.")] = 0,
+    state: Annotated[Path | None, typer.Option(
+        "--state", help="Keep the sandbox's state in this SQLite file (default: memory).")] = None,
+    admin_token: Annotated[str | None, typer.Option(
+        "--admin-token", envvar="SNIPE_SANDBOX_ADMIN_TOKEN",
+        help="Token of the admin routes (default: a random one).")] = None,
+    rate_limit: Annotated[float, typer.Option(
+        "--rate-limit", help="Requests per second per bearer token; 0 turns it off.")] = 20.0,
+    public: Annotated[bool, typer.Option(
+        "--public", help="Allow a non-loopback host.")] = False,
+) -> None:
+    """Serve the replica (pages at /, API at /api) until Ctrl-C."""
+    from rich.console import Console
+
+    from snipe.cli.app import abort
+    from snipe.sandbox.config import SandboxConfig
+
+    if not _loopback(host) and not public:
+        abort(f"refusing to listen on {host}: sandbox accounts and the admin token are not "
+              "secrets, so it serves loopback only unless you pass --public")
+    if not 0 < port < 65536:
+        abort(f"port must be 1..65535, got {port}")
+    config = SandboxConfig(
+        accounts=accounts, bots=bots, clock_offset_s=clock_offset, clock_rate=clock_rate,
+        seed=seed, admin_token=admin_token, state_path=state, rate_limit=rate_limit,
+    )
+
+    import uvicorn
+
+    from snipe.sandbox.app import create_app
+
+    web_app = create_app(config)
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}"
+    out = Console()
+    out.print(f"sandbox: {base}  (API {base}/api)", highlight=False)
+    out.print(f"admin token: {config.admin_token}", highlight=False)
+    out.print(f"clock: offset {clock_offset:g} s, rate {clock_rate:g}x; "
+              f"bots: {', '.join(config.bots) or 'none'}", highlight=False)
+    if accounts:
+        listed = ", ".join(f"user{n}/pass{n}" for n in range(1, min(accounts, 5) + 1))
+        more = f", ... user{accounts}/pass{accounts}" if accounts > 5 else ""
+        out.print(f"accounts: {listed}{more}", highlight=False, soft_wrap=True)
+    uvicorn.run(web_app, host=host, port=port, log_level="warning", access_log=False,
+                date_header=False, server_header=False)

@@ -84,8 +84,10 @@ class BotCrew:
         clock: Clock = self.replica.clock
         loop = asyncio.get_running_loop()
         moved = asyncio.Event()
+        moved_to: list[float] = []
 
-        def on_clock_set() -> None:
+        def on_clock_set(sandbox_s: float) -> None:
+            moved_to.append(sandbox_s)
             with contextlib.suppress(RuntimeError):  # the loop is already closed
                 loop.call_soon_threadsafe(moved.set)
 
@@ -100,7 +102,9 @@ class BotCrew:
                         await asyncio.wait_for(moved.wait(), timeout=wait)
                     except TimeoutError:
                         continue  # re-check: the loop's timer may fire a hair early
-                    unlock = next_unlock(clock.now())  # the clock jumped: skipped unlocks are gone
+                    # The clock jumped: unlocks skipped over are gone, one landed on is kept.
+                    unlock = next_unlock(datetime.fromtimestamp(moved_to[-1], UTC))
+                    moved_to.clear()
                     continue
                 self.strike(unlock)
                 unlock += timedelta(hours=1)

@@ -29,9 +29,9 @@ class Clock(Protocol):
 
     def set(self, now: datetime | None = None, rate: float | None = None) -> None: ...
 
-    def subscribe(self, callback: Callable[[], None]) -> None: ...
+    def subscribe(self, callback: Callable[[float], None]) -> None: ...
 
-    def unsubscribe(self, callback: Callable[[], None]) -> None: ...
+    def unsubscribe(self, callback: Callable[[float], None]) -> None: ...
 
 
 class SandboxClock:
@@ -44,7 +44,7 @@ class SandboxClock:
             raise ValueError("clock rate must be positive")
         self._real = real
         self._lock = threading.Lock()
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[float], None]] = []
         real_now = real()
         self._real_anchor = real_now
         self._anchor = real_now + offset_s
@@ -73,7 +73,10 @@ class SandboxClock:
         return (instant.timestamp() - self.now_s()) / self._rate
 
     def set(self, now: datetime | None = None, rate: float | None = None) -> None:
-        """Jump to `now` and/or run at `rate` from here on; listeners are told (bots re-plan)."""
+        """Jump to `now` and/or run at `rate` from here on.
+
+        Listeners get the sandbox time of the change (bots re-plan from it, so a clock set exactly
+        on an unlock instant still fires that unlock)."""
         if rate is not None and rate <= 0:
             raise ValueError("clock rate must be positive")
         if now is not None and now.tzinfo is None:
@@ -86,14 +89,15 @@ class SandboxClock:
             if rate is not None:
                 self._rate = float(rate)
             listeners = list(self._listeners)
+            moved_to = self._anchor
         for callback in listeners:
-            callback()
+            callback(moved_to)
 
-    def subscribe(self, callback: Callable[[], None]) -> None:
+    def subscribe(self, callback: Callable[[float], None]) -> None:
         with self._lock:
             self._listeners.append(callback)
 
-    def unsubscribe(self, callback: Callable[[], None]) -> None:
+    def unsubscribe(self, callback: Callable[[float], None]) -> None:
         with self._lock:
             if callback in self._listeners:
                 self._listeners.remove(callback)

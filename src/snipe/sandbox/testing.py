@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -44,9 +45,11 @@ class SandboxHandle:
         self.accounts = [(f"user{n}", f"pass{n}") for n in range(1, config.accounts + 1)]
         self._http = httpx.Client(base_url=self.api_url, timeout=10.0,
                                   headers={"X-Admin-Token": self.admin_token})
+        self._public = httpx.Client(base_url=self.api_url, timeout=10.0)
 
     def close(self) -> None:
         self._http.close()
+        self._public.close()
 
     def _call(self, method: str, path: str, json: Any = None) -> Any:
         response = self._http.request(method, path, json=json)
@@ -102,22 +105,22 @@ class SandboxHandle:
     # --- as a user ----------------------------------------------------------------------
     def login(self, account: str, password: str) -> tuple[str, int]:
         """`(bearer token, memberId)` through `POST /api/auth`."""
-        response = httpx.post(self.api_url + "/auth", data={"email": account, "password": password})
+        response = self._public.post("/auth", data={"email": account, "password": password})
         response.raise_for_status()
         body = response.json()
         return body["access_token"], body["member"]["id"]
 
     def slots(self, **query: Any) -> list[dict[str, Any]]:
         """`GET /bookable-slots` with `query` as its filter (e.g. tagIds={"$in": [147]})."""
-        import json
-
-        response = self._http.get("/bookable-slots", params={"s": json.dumps(query)})
+        response = self._public.get("/bookable-slots", params={"s": json.dumps(query)})
         response.raise_for_status()
         return response.json()["data"]
 
 
 def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio turns Nagle off (TCP_NODELAY) only for sockets that say
+    # so, and with Nagle on every keep-alive response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     return sock

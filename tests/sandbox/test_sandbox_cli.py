@@ -1,0 +1,68 @@
+"""`snipe sandbox serve`: prints how to reach it, serves quickly, refuses unsafe options."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+from typer.testing import CliRunner
+
+from snipe.cli.app import app
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_prints_url_token_and_accounts_and_answers_quickly():
+    port = _free_port()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "snipe", "sandbox", "serve", "--port", str(port), "--accounts", "3",
+         "--admin-token", "letmein", "--clock-offset", "3600"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        answer = None
+        while time.perf_counter() - started < 10:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/time", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None:
+                    break
+                time.sleep(0.02)  # polling for the child process to come up
+        elapsed = time.perf_counter() - started
+        assert answer is not None and answer.status_code == 200, process.stderr
+        print(f"cold start of `snipe sandbox serve` to first answer: {elapsed * 1000:.0f} ms")
+        assert elapsed < 3.0
+        assert abs(answer.json()["offset_s"] - 3600) < 2
+        state = httpx.get(f"http://127.0.0.1:{port}/api/admin/state",
+                          headers={"X-Admin-Token": "letmein"})
+        assert state.status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _err = process.communicate(timeout=10)
+    assert f"http://127.0.0.1:{port}" in out
+    assert "letmein" in out
+    assert "user1/pass1" in out and "user3/pass3" in out
+
+
+def test_serve_refuses_a_public_host_without_public():
+    result = CliRunner().invoke(app, ["sandbox", "serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 1
+    assert "--public" in result.output
+
+
+def test_serve_refuses_an_unknown_bot():
+    result = CliRunner().invoke(app, ["sandbox", "serve", "--bots", "turbo"])
+    assert result.exit_code != 0
+    assert "unknown sandbox bot 'turbo'" in str(result.exception) + result.output
