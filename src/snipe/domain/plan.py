@@ -1,19 +1,21 @@
-"""From a target to the strikes that will fire: which slots, at which unlock instants, with whom.
-
-This is the plan as it stands before any strike has fired; the engine re-plans from real outcomes.
-"""
+"""A target's plan as the user sees it: the planner's forecast of strikes (one row per instant and
+location), the W_C-ranked candidate blocks and the explanation in words."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from snipe.domain.ledger import BACKUP, FALLBACK, INSURANCE, PRIMARY, Attempt, PlanState
+from snipe.domain.narrate import explain
+from snipe.domain.planner import Decision, decide
 from snipe.domain.scoring import WCScore, score_block
 from snipe.domain.site import SiteProfile
-from snipe.domain.slots import Block, candidate_blocks, slot_start, unlock_instant
-from snipe.domain.targets import Priority, Target
+from snipe.domain.slots import Block, candidate_blocks, slot_start
+from snipe.domain.targets import Target
 
-PRIMARY, FALLBACK, INSURANCE = "primary", "fallback", "insurance"
+ROLE_ORDER = (PRIMARY, FALLBACK, INSURANCE, BACKUP)
 
 
 @dataclass(frozen=True)
@@ -48,17 +50,9 @@ class TargetPlan:
     day: date | None
     strikes: list[PlannedStrike] = field(default_factory=list)
     candidates: list[ScoredBlock] = field(default_factory=list)
+    decision: Decision | None = None
     warnings: list[str] = field(default_factory=list)
     explanation: list[str] = field(default_factory=list)
-
-
-def role_of(priority: Priority, first: Priority, profile: SiteProfile) -> str:
-    if priority is first:
-        return PRIMARY
-    loc, head = profile.location(priority.location), profile.location(first.location)
-    if loc and head and loc.window_hours > head.window_hours:
-        return INSURANCE
-    return FALLBACK
 
 
 def rank_candidates(target: Target, profile: SiteProfile, now: datetime) -> list[ScoredBlock]:
@@ -79,52 +73,38 @@ def rank_candidates(target: Target, profile: SiteProfile, now: datetime) -> list
     return scored
 
 
-def plan_target(
-    target: Target, profile: SiteProfile, accounts: list[str], now: datetime
-) -> TargetPlan:
-    """The strikes for `target`: each hour of the chosen day's window, per priority location."""
-    tz = profile.tz
+def forecast_rows(decision: Decision, target: Target, profile: SiteProfile) -> list[PlannedStrike]:
+    """The decision's strikes as one row per (instant, slot): what fires when, with whom."""
+    ranks = {p.location: p.rank for p in target.priorities}
+    grouped: dict[tuple[datetime, str, date, int], list[Attempt]] = defaultdict(list)
+    for strike in decision.strikes:
+        for a in strike.attempts:
+            grouped[(strike.fire_at, a.location, a.day, a.hour)].append(a)
+    rows = []
+    for (fire_at, location, _day, _hour), attempts in sorted(grouped.items()):
+        first = attempts[0]
+        subs = tuple(dict.fromkeys(a.sub_location for a in attempts if a.sub_location))
+        accounts = tuple(dict.fromkeys(a.account for a in attempts))
+        role = min((a.role for a in attempts), key=ROLE_ORDER.index)
+        rows.append(PlannedStrike(
+            target.name, ranks.get(location, 0), role, location, subs, accounts,
+            slot_start(first.day, first.hour, profile.tz), fire_at,
+        ))
+    return rows
+
+
+def plan_target(state: PlanState, now: datetime) -> TargetPlan:
+    """The planner's decision for `state` at `now`, with the strikes it forecasts, the W_C
+    ranking of candidate blocks and the plan in words."""
+    target, profile = state.target, state.profile
+    decision = decide(state, now)
     candidates = rank_candidates(target, profile, now)
-    if not candidates:
-        plan = TargetPlan(target, None)
+    day = decision.aims[0].block.day if decision.aims else (
+        candidates[0].block.day if candidates else None)
+    plan = TargetPlan(target, day, candidates=candidates, decision=decision)
+    plan.warnings.extend(decision.notes)
+    if not candidates and not decision.done:
         plan.warnings.append(f"{target.name}: no block of {target.length} h can still be won")
-        return plan
-    best = candidates[0]
-    day = best.block.day
-    plan = TargetPlan(target, day, candidates=candidates)
-    if target.flexible:
-        if best.score.needs_confirmation:
-            plan.warnings.append(
-                f"{target.name}: best block scores {best.score.total:.0f} (< 0); "
-                "preferences are hard to match, confirm before relying on it"
-            )
-        best_hours = {h for c in candidates if c.block.day == day for h in c.block.hours
-                      if c.score.total == best.score.total}
-    else:
-        best_hours = set(target.window.hours)
-    usable = list(target.accounts) or list(accounts)
-    if not usable:
-        plan.warnings.append(f"{target.name}: no active account to strike with")
-    ranked = target.ranked()
-    for priority in ranked:
-        loc = profile.location(priority.location)
-        if loc is None:
-            continue
-        subs = priority.sub_locations or tuple(s.name for s in loc.sub_locations)
-        role = role_of(priority, ranked[0], profile)
-        chosen = tuple(usable[: priority.max_accounts])
-        for hour in sorted(best_hours):
-            start = slot_start(day, hour, tz)
-            if start <= now:
-                continue
-            plan.strikes.append(
-                PlannedStrike(target.name, priority.rank, role, loc.name, subs, chosen,
-                              start, unlock_instant(start, loc.window))
-            )
-        plan.explanation.append(
-            f"#{priority.rank} {loc.name} ({role}): {len(best_hours)} hour(s) on {day}, "
-            f"unlocking {loc.window_hours} h ahead, up to {priority.max_accounts} account(s)"
-            + (f" over {', '.join(subs)}" if subs else "")
-        )
-    plan.strikes.sort(key=lambda s: (s.fire_at, s.rank))
+    plan.strikes = forecast_rows(decision, target, profile)
+    plan.explanation = explain(decision, profile.tz)
     return plan

@@ -97,6 +97,10 @@ class Target(Base):
     repeat: Mapped[str | None] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(20), default="active")
     fingerprint: Mapped[str] = mapped_column(String(64))
+    # The planner's state (held bookings, outcomes, releases) and its last decision, as JSON.
+    plan_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    next_wake: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -108,7 +112,7 @@ class Strike(Base):
 
     __tablename__ = "snipe_jobs"
     __table_args__ = (
-        UniqueConstraint("target_id", "scheduled_execution", "location"),
+        UniqueConstraint("target_id", "scheduled_execution", "location", "slot_start"),
         Index("ix_snipe_jobs_status_scheduled_execution", "status", "scheduled_execution"),
     )
 
