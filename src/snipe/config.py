@@ -289,6 +289,28 @@ class NotificationsIn(Strict):
     urls: list[str] = Field(default_factory=list, repr=False)
     events: list[str] | None = None
 
+    @field_validator("urls")
+    @classmethod
+    def _look_like_urls(cls, values: list[str]) -> list[str]:
+        for i, url in enumerate(values):
+            if "://" not in url.strip():
+                # Never echo the value: a mistyped URL still holds its token.
+                raise _problem(f"urls[{i}] is not an apprise URL like tgram://TOKEN/CHAT or "
+                               "mailto://user:pass@host")
+        return [u.strip() for u in values]
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, values: list[str] | None) -> list[str] | None:
+        from snipe.adapters.notify import check_event_kinds
+
+        if values is None:
+            return None
+        try:
+            return check_event_kinds(values)
+        except ValueError as exc:
+            raise _problem(str(exc)) from None
+
 
 class BookingsFile(Strict):
     site: SiteIn = Field(default_factory=SiteIn)
