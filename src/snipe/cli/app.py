@@ -79,7 +79,7 @@ def _register() -> None:
 
     app.add_typer(sandbox.app, name="sandbox")
     for module in ("schedule", "status", "accounts", "jobs", "bookings", "log", "notify",
-                   "stats", "monitor"):
+                   "stats", "monitor", "simulate"):
         try:
             __import__(f"snipe.cli.{module}")
         except ModuleNotFoundError as exc:  # a command module not written yet
