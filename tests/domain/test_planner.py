@@ -188,6 +188,26 @@ def test_x3_block_is_kept_when_x1_is_full() -> None:
     assert all(b.location == "X3" for b in state.mine())
 
 
+def test_seed_example_falls_back_to_x3_when_x1_is_impossible() -> None:
+    # X3 allows 2 accounts, so 2 hours (accept_2_consecutive_hours); an X3 block still beats the
+    # 3 Fitness hours held as insurance, which are released.
+    t = target(X1, X3, FITNESS, min_length=2, fallback_strategy="accept_2_consecutive_hours")
+    state, d, _ = play(PlanState.start(t, PROFILE, USERS), EARLY,
+                       lambda a: FULL if a.location == "X1" else WON)
+    assert d.verdict == WON_BLOCK and d.kept is not None
+    assert (d.kept.block.location, d.kept.block.length) == ("X3", 2)
+    assert {r.booking.location for r in state.released if r.kind == INSURANCE_DONE} == {"Fitness"}
+    assert all(b.location == "X3" for b in state.mine())
+
+
+def test_two_x1_hours_beat_three_x3_hours_when_two_are_accepted() -> None:
+    t = target(X1, Priority(2, "X3", ("X3 A", "X3 B"), 3), min_length=2)
+    state, d, _ = play(PlanState.start(t, PROFILE, USERS), EARLY,
+                       lambda a: FULL if a.location == "X1" and a.hour >= 13 else WON)
+    assert d.kept is not None
+    assert (d.kept.block.location, d.kept.block.length) == ("X1", 2)
+
+
 def test_lower_ranked_win_is_released_when_the_preferred_block_is_won() -> None:
     t = target(X1, X3, min_length=2)
     mine = [held(u, "X1", h, f"x1-{h}", "X1 A") for u, h in zip(USERS, (11, 12, 13), strict=True)]

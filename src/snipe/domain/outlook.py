@@ -37,8 +37,9 @@ class Candidate:
 
     @property
     def merit(self) -> tuple[int, int, float]:
-        """Longer first, then better-ranked location, then better W_C score."""
-        return (self.block.length, -self.rank, self.score)
+        """Better-ranked location first (the user's "else X3, else Fitness"), then longer (a
+        shorter block is only what `fallback_strategy` accepts), then better W_C score."""
+        return (-self.rank, self.block.length, self.score)
 
     def describe(self) -> str:
         b = self.block
@@ -65,7 +66,7 @@ def target_candidates(state: PlanState) -> list[Candidate]:
                             day, block.start_hour, block.end_hour, target.preferences
                         ).total
                     found.append(Candidate(block, priority.rank, score))
-    found.sort(key=lambda c: (-c.block.length, c.rank, -c.score, c.block.day, c.block.start_hour))
+    found.sort(key=lambda c: (c.rank, -c.block.length, -c.score, c.block.day, c.block.start_hour))
     return found
 
 

@@ -300,10 +300,10 @@ def _pick(view: Outlook, better, releasing: bool, location: str | None = None
     for c in view.candidates:
         if location is not None and c.location != location:
             continue
-        if first is not None and (c.block.length, c.rank) != first:
+        if first is not None and (c.rank, c.block.length) != first:
             break
         if better(c) and view.live(c, releasing):
-            first = (c.block.length, c.rank)
+            first = (c.rank, c.block.length)
             group.append(c)
     if not group:
         return None

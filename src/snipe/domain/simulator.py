@@ -84,7 +84,7 @@ class RunResult:
 
 
 def accepted_block(bookings: Iterable[HeldBooking], target: Target) -> Block | None:
-    """The best accepted block the bookings cover: longest, then best-ranked location."""
+    """The best accepted block the bookings cover: best-ranked location, then longest."""
     rank = {p.location.casefold(): p.rank for p in target.priorities}
     hours: dict[tuple[str, date], set[int]] = {}
     for b in bookings:
@@ -98,7 +98,7 @@ def accepted_block(bookings: Iterable[HeldBooking], target: Target) -> Block | N
                 found.append(Block(day, run.start, length, location))
     if not found:
         return None
-    return min(found, key=lambda b: (-b.length, rank.get(b.location.casefold(), 99), b.start_hour))
+    return min(found, key=lambda b: (rank.get(b.location.casefold(), 99), -b.length, b.start_hour))
 
 
 def play_planner(scenario: Scenario, world: World, rng: random.Random) -> RunResult:
