@@ -14,7 +14,7 @@ import pytest
 from tests.sandbox.conftest import BASE, local
 
 from snipe.sandbox.clock import parse_iso
-from snipe.sandbox.testing import running_sandbox
+from snipe.sandbox.testing import async_running_sandbox, running_sandbox
 
 DAY = (BASE + timedelta(days=2)).date()
 
@@ -190,3 +190,14 @@ def test_startup_to_serving_takes_under_two_seconds():
         elapsed = time.perf_counter() - started
     print(f"sandbox startup to first answer: {elapsed * 1000:.0f} ms")
     assert elapsed < 2.0
+
+
+async def test_the_async_helper_serves_without_blocking_the_loop():
+    async with (
+        async_running_sandbox(accounts=1, clock_offset_s=-86400) as sandbox,
+        httpx.AsyncClient(base_url=sandbox.api_url) as http,
+    ):
+        answer = await http.post("/auth", data={"email": "user1", "password": "pass1"})
+        now = parse_iso((await http.get("/time")).json()["now"])
+    assert answer.status_code == 200
+    assert abs(now.timestamp() - (time.time() - 86400)) < 5

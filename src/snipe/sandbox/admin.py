@@ -21,7 +21,7 @@ from snipe.sandbox.replica import Replica
 from snipe.sandbox.store import slots
 
 
-def require_admin(request: Request) -> None:
+async def require_admin(request: Request) -> None:
     given = request.headers.get("x-admin-token", "")
     expected = replica_of(request).config.admin_token or ""
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
@@ -32,7 +32,7 @@ router = APIRouter(prefix="/api/admin", dependencies=[Depends(require_admin)])
 
 
 @router.get("/state")
-def state(request: Request) -> dict[str, Any]:
+async def state(request: Request) -> dict[str, Any]:
     replica = replica_of(request)
     return {
         "now": iso(replica.clock.now()),
@@ -43,7 +43,7 @@ def state(request: Request) -> dict[str, Any]:
 
 
 @router.post("/reset")
-def reset(request: Request) -> dict[str, Any]:
+async def reset(request: Request) -> dict[str, Any]:
     replica = replica_of(request)
     replica.desk.clear()
     replica.faults.clear()

@@ -52,27 +52,27 @@ def _page(request: Request, name: str, **values: str) -> HTMLResponse:
 
 
 @router.get("/", include_in_schema=False)
-def app_home(request: Request) -> HTMLResponse:
+async def app_home(request: Request) -> HTMLResponse:
     return _page(request, "app.html")
 
 
 @router.get("/pages/login", include_in_schema=False)
-def login_page(request: Request) -> HTMLResponse:
+async def login_page(request: Request) -> HTMLResponse:
     return _page(request, "login.html")
 
 
 @router.get("/pages/booking", include_in_schema=False)
-def booking_page(request: Request) -> HTMLResponse:
+async def booking_page(request: Request) -> HTMLResponse:
     return _page(request, "booking.html")
 
 
 @router.get("/pages/oidc-callback", include_in_schema=False)
-def oidc_callback(request: Request) -> HTMLResponse:
+async def oidc_callback(request: Request) -> HTMLResponse:
     return _page(request, "callback.html")
 
 
 @router.get("/idp/chooser", include_in_schema=False)
-def idp_chooser(request: Request) -> HTMLResponse:
+async def idp_chooser(request: Request) -> HTMLResponse:
     profile = request.app.state.replica.profile
     university = profile.idp.get("university_title", "Delft University of Technology")
     items = "\n".join(
@@ -85,7 +85,7 @@ def idp_chooser(request: Request) -> HTMLResponse:
 
 
 @router.get("/idp/login", include_in_schema=False)
-def idp_form(request: Request) -> HTMLResponse:
+async def idp_form(request: Request) -> HTMLResponse:
     return _page(request, "idp_login.html", ERROR="", USERNAME="")
 
 
@@ -112,7 +112,7 @@ def _login_error(request: Request, username: str, message: str) -> HTMLResponse:
 
 
 @router.get("/static/{name}", include_in_schema=False)
-def static(name: str) -> Response:
+async def static(name: str) -> Response:
     suffix = name[name.rfind("."):] if "." in name else ""
     if suffix not in CONTENT_TYPES or "/" in name or name.startswith("."):
         raise Refusal("not_found", f"no asset {name!r}")
