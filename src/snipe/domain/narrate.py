@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from snipe.domain.ledger import BACKUP, FALLBACK, INSURANCE, PRIMARY
-from snipe.domain.planner import FAILED, WON_BLOCK, Decision, Strike
+from snipe.domain.decision import FAILED, WON_BLOCK, Decision, Strike
 from snipe.domain.slots import Block
 
 ROLE_WORDS = {
