@@ -7,9 +7,10 @@ import json
 from datetime import timedelta
 
 import httpx
-from tests.sandbox.conftest import BASE, HALL_WINDOW, local
 
 from snipe.sandbox.testing import SandboxHandle
+
+from .support import BASE, HALL_WINDOW, local
 
 DAY = (BASE + timedelta(days=2)).date()  # within the 72 h window of BASE for most hours
 

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from tests.sandbox.conftest import BASE, HALL_WINDOW, local
 
 from snipe.profiles import load_profile
 from snipe.sandbox.bots import plan_strike
@@ -16,6 +15,8 @@ from snipe.sandbox.catalogue import Catalogue
 from snipe.sandbox.clock import parse_iso
 from snipe.sandbox.store import Store
 from snipe.sandbox.testing import SandboxHandle, running_sandbox
+
+from .support import BASE, HALL_WINDOW, local
 
 SEED = 11
 

@@ -8,10 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.sandbox.conftest import BASE
 
 from snipe.profiles import load_profile
 from snipe.sandbox.testing import SandboxHandle, running_sandbox
+
+from .support import BASE
 
 pytestmark = pytest.mark.browser
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.sandbox.conftest import BASE, local
 
 from snipe.sandbox.clock import parse_iso
 from snipe.sandbox.testing import async_running_sandbox, running_sandbox
+
+from .support import BASE, local
 
 DAY = (BASE + timedelta(days=2)).date()
 
