@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from snipe.domain.ledger import BACKUP, FALLBACK, INSURANCE, PRIMARY
 from snipe.domain.decision import FAILED, WON_BLOCK, Decision, Strike
+from snipe.domain.ledger import BACKUP, FALLBACK, INSURANCE, PRIMARY
 from snipe.domain.slots import Block
 
 ROLE_WORDS = {
