@@ -1,0 +1,251 @@
+"""The slot monitor against a running sandbox: after the rush, a slot someone else cancels is
+found and booked within two poll intervals; requests stay within the budget; a 429 backs off.
+
+The monitor's clock is a `FixedClock` moved by hand; polls are explicit, nothing waits on time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from snipe.adapters.clock import FixedClock
+from snipe.adapters.db.models import Booking, BookingLog, SlotAvailability, Strike
+from snipe.adapters.db.models import Target as TargetRow
+from snipe.adapters.db.store import Store
+from snipe.adapters.notify import AppriseNotifier, NotifySettings
+from snipe.adapters.secrets import Secret
+from snipe.adapters.sites.base import Credentials
+from snipe.errors import ConfigError
+from snipe.sandbox.testing import SandboxHandle, running_sandbox
+from snipe.services.monitor import SlotMonitor
+from snipe.services.schedule import schedule_file
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)  # Sunday 10:00 in Delft
+TUESDAY = date(2026, 11, 24)  # X1 of Tuesday unlocked 72 h ahead: open since Saturday
+WEDNESDAY = date(2026, 11, 25)
+INTERVAL = 30.0
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxHandle]:
+    with running_sandbox(accounts=6, seed=3, rate_limit=0) as handle:
+        yield handle
+
+
+@pytest.fixture
+def site(sandbox: SandboxHandle) -> SandboxHandle:
+    sandbox.reset()
+    sandbox.set_clock(now=NOW, rate=1.0)
+    return sandbox
+
+
+def api_login(netid: str) -> Credentials:
+    """Sandbox accounts log in by `POST /auth` (no browser in these tests)."""
+    return Credentials(netid, Secret(f"pass{netid.removeprefix('user')}"), "api")
+
+
+def target(name: str, day: date, start: str, end: str, hours: int,
+           priorities: list[dict]) -> dict:
+    return {"name": name, "target_date": day.isoformat(), "consecutive_hours": hours,
+            "time_window": {"start": start, "end": end}, "priorities": priorities}
+
+
+X1 = {"rank": 1, "location": "X1", "sub_locations": ["X1 A", "X1 B"], "max_accounts": 3}
+
+
+def schedule(home: Path, site: SandboxHandle, targets: list[dict], accounts: int = 3) -> Store:
+    """Schedule `targets`, then play the rush as over: every strike fired, none won."""
+    path = home.parent / "bookings.json"
+    path.write_text(json.dumps({
+        "site": {"profile": "sandbox", "base_url": site.base_url},
+        "accounts": [{"netid": f"user{n}", "password": f"pass{n}"}
+                     for n in range(1, accounts + 1)],
+        "snipe_configs": targets,
+    }))
+    path.chmod(0o600)
+    store = Store.open(home=home)
+    schedule_file(store, path, NOW)
+    with store.unit_of_work() as uow:
+        uow.session.execute(update(Strike).values(status="failed", executed_at=NOW))
+        uow.session.execute(update(TargetRow).values(state="failed"))
+        uow.commit()
+    return store
+
+
+def take(site: SandboxHandle, sub: str, day: date, hour: int, bot: str = "bot1") -> int:
+    """Someone else books the slot; returns their participation id."""
+    [booking_id] = site.bulk_create("X1", day, [hour], sub_location=sub)
+    return site.book_as(bot, booking_id)["id"]
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """The real transport, counting what reaches the network."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.sent: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(f"{request.method} {request.url.path}")
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def monitor_for(store: Store, clock: FixedClock, budget: int = 8, notifier=None,
+                transport: httpx.AsyncBaseTransport | None = None) -> SlotMonitor:
+    return SlotMonitor(store, notifier=notifier, clock=clock, interval_s=INTERVAL,
+                       budget=budget, credentials=api_login, transport=transport)
+
+
+async def test_a_slot_cancelled_after_the_rush_is_booked_within_two_polls(home, site, endpoint):
+    store = schedule(home, site, [target("tuesday-x1", TUESDAY, "14:00", "15:00", 1, [X1])])
+    take(site, "X1 A", TUESDAY, 14)
+    freed = take(site, "X1 B", TUESDAY, 14, bot="bot2")
+    clock = FixedClock(NOW)
+    notifier = AppriseNotifier(NotifySettings((endpoint.url(),)))
+    monitor = monitor_for(store, clock, notifier=notifier)
+
+    first = await monitor.poll_once(clock.now())
+    assert first.polled == [f"X1 {TUESDAY}"] and first.booked == [] and first.free == 0
+    with store.reading() as session:
+        cached = session.scalars(select(SlotAvailability).where(
+            SlotAvailability.booking_date == TUESDAY, SlotAvailability.time_slot == "14:00")).all()
+    assert {(r.sub_location, r.is_available) for r in cached} == {("X1 A", False), ("X1 B", False)}
+
+    site.cancel(freed)  # someone gives the hall back
+    clock.advance(INTERVAL)
+    second = await monitor.poll_once(clock.now())
+    assert second.booked == [f"X1 B {TUESDAY} 14:00 for user1"]
+    assert second.completed == ["tuesday-x1"]
+
+    mine = [b for b in site.bookings() if b["account"] == "user1"]
+    assert [(b["sub_location"], b["start"][:16]) for b in mine] == [
+        ("X1 B", "2026-11-24T13:00")]
+    with store.reading() as session:
+        row = session.scalar(select(Booking).where(Booking.status == "confirmed"))
+        logged = session.scalar(select(BookingLog).where(BookingLog.action == "success"))
+        state = session.scalar(select(TargetRow.state))
+    assert row.booking_reference == str(mine[0]["id"]) and row.target_id is not None
+    assert logged.execution_time_ms and logged.execution_time_ms > 0
+    assert state == "won"
+    kinds = [m["title"] for m in endpoint.received]
+    assert kinds == ["snipe: booking won", "snipe: block completed"]
+    assert "X1 2026-11-24 14:00 booked for user1" in endpoint.received[0]["message"]
+
+    clock.advance(INTERVAL)
+    third = await monitor.poll_once(clock.now())
+    assert third.requests == 0 and third.note == "nothing to watch"  # won: stop watching
+
+
+async def test_a_block_is_booked_all_or_nothing(home, site):
+    store = schedule(home, site, [target("two-hours", TUESDAY, "16:00", "18:00", 2, [X1])])
+    for hour in (16, 17):
+        take(site, "X1 A", TUESDAY, hour, bot=f"bot-a{hour}")
+        take(site, "X1 B", TUESDAY, hour, bot=f"bot-b{hour}")
+    clock = FixedClock(NOW)
+    monitor = monitor_for(store, clock)
+    await monitor.poll_once(clock.now())
+    site.cancel([b for b in site.bookings() if b["sub_location"] == "X1 A"
+                 and b["start"].startswith("2026-11-24T15")][0]["id"])
+    clock.advance(INTERVAL)
+    only_one = await monitor.poll_once(clock.now())
+    assert only_one.booked == [] and only_one.free == 0  # 17:00 still taken: nothing booked
+
+    site.cancel([b for b in site.bookings() if b["sub_location"] == "X1 B"
+                 and b["start"].startswith("2026-11-24T16")][0]["id"])
+    clock.advance(INTERVAL)
+    both = await monitor.poll_once(clock.now())
+    assert sorted(both.booked) == [f"X1 A {TUESDAY} 16:00 for user1",
+                                   f"X1 B {TUESDAY} 17:00 for user2"]
+    held = sorted((b["account"], b["start"]) for b in site.bookings()
+                  if b["account"].startswith("user"))
+    assert held == [("user1", "2026-11-24T15:00:00.000Z"), ("user2", "2026-11-24T16:00:00.000Z")]
+
+
+async def test_requests_never_exceed_the_budget(home, site):
+    store = schedule(home, site, [
+        target("a", TUESDAY, "10:00", "12:00", 1, [X1]),
+        target("b", WEDNESDAY, "10:00", "12:00", 1,
+               [{"rank": 1, "location": "X3", "max_accounts": 2},
+                {"rank": 2, "location": "X1", "max_accounts": 2}]),
+        target("c", date(2026, 11, 23), "18:00", "20:00", 1, [X1]),
+    ])
+    # Three targets over three days and two locations: more lists to read than the budget allows.
+    counting = Counting()
+    clock = FixedClock(NOW)
+    monitor = monitor_for(store, clock, budget=3, transport=counting)
+    spent = []
+    for _ in range(3):
+        before = len(counting.sent)
+        report = await monitor.poll_once(clock.now())
+        spent.append(len(counting.sent) - before)
+        assert spent[-1] == report.requests
+        clock.advance(INTERVAL)
+    assert max(spent) == 3 and all(n <= 3 for n in spent)
+    assert any(r.endswith("/bookable-slots") for r in counting.sent)
+
+
+class TooMany(httpx.AsyncBaseTransport):
+    """A site that answers every request with 429."""
+
+    def __init__(self, retry_after: str = "60") -> None:
+        self.retry_after = retry_after
+        self.sent = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent += 1
+        return httpx.Response(429, headers={"Retry-After": self.retry_after},
+                              json={"code": "rate_limited", "message": "slow down"})
+
+
+async def test_429_backs_off_and_doubles(home, site):
+    store = schedule(home, site, [target("tuesday-x1", TUESDAY, "14:00", "15:00", 1, [X1])])
+    too_many = TooMany()
+    clock = FixedClock(NOW)
+    monitor = monitor_for(store, clock, transport=too_many)
+
+    first = await monitor.poll_once(clock.now())
+    assert too_many.sent == 1 and first.backoff_until == NOW + timedelta(seconds=60)
+    clock.advance(45)
+    waiting = await monitor.poll_once(clock.now())
+    assert too_many.sent == 1 and waiting.requests == 0 and "backing off" in waiting.note
+    assert monitor.next_delay(clock.now()) == pytest.approx(15)
+    clock.advance(16)
+    again = await monitor.poll_once(clock.now())
+    assert too_many.sent == 2 and again.backoff_until == clock.now() + timedelta(seconds=120)
+
+
+async def test_run_polls_until_stopped(home, site):
+    store = schedule(home, site, [target("tuesday-x1", TUESDAY, "14:00", "15:00", 1, [X1])])
+    stop = asyncio.Event()
+    monitor = monitor_for(store, FixedClock(NOW))
+    rounds: list[datetime] = []
+    real = monitor.poll_once
+
+    async def counted(now: datetime):
+        rounds.append(now)
+        report = await real(now)
+        stop.set()  # the daemon shutting down after the first round
+        return report
+
+    monitor.poll_once = counted  # type: ignore[method-assign]
+    await asyncio.wait_for(monitor.run(stop), timeout=20)
+    assert rounds == [NOW]
+
+
+def test_interval_and_budget_are_bounded(home):
+    store = Store.open(home=home)
+    with pytest.raises(ConfigError, match="fair-use floor"):
+        SlotMonitor(store, interval_s=1)
+    with pytest.raises(ConfigError, match="at least 1"):
+        SlotMonitor(store, budget=0)
