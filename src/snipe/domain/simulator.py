@@ -115,11 +115,13 @@ def play_planner(scenario: Scenario, world: World, rng: random.Random) -> RunRes
         for r in strike.releases_before:
             world.release(r.booking.ref)
             state = state.after_release(r.booking.ref, r.kind)
-        now = strike.fire_at
+        # Attempts fire together; the next decision comes once the last answer is back.
+        latencies = [rng.uniform(*OURS_LATENCY) for _ in strike.attempts]
         state = state.recorded(
-            world.attempt(a, after(strike.fire_at, rng.uniform(*OURS_LATENCY)))
-            for a in strike.attempts
+            world.attempt(a, after(strike.fire_at, lat))
+            for a, lat in zip(strike.attempts, latencies, strict=True)
         )
+        now = after(strike.fire_at, max(latencies, default=0.0))
     else:
         raise RuntimeError(f"plan of {scenario.target.name} did not end in {MAX_STEPS} steps")
     kept = decision.kept.block if decision.verdict == WON_BLOCK and decision.kept else None
