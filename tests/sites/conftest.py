@@ -11,5 +11,6 @@ def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("SNIPE_HOME", str(home))
     monkeypatch.delenv("SNIPE_KEY_FILE", raising=False)
+    monkeypatch.delenv("SNIPE_DB", raising=False)
     monkeypatch.delenv("SNIPE_BROWSER", raising=False)
     return home

@@ -22,7 +22,7 @@ from snipe.adapters.secrets import Secret
 from snipe.adapters.sites.base import Credentials, Participation, SiteSession, SlotInfo
 from snipe.adapters.sites.browser import BrowserPool
 from snipe.adapters.sites.clock import ServerClock, measure_with
-from snipe.adapters.sites.errors import AuthExpired, SiteChanged
+from snipe.adapters.sites.errors import AuthExpired, RateLimited, SiteUnavailable
 from snipe.adapters.sites.http import ApiClient, ApiUnexpected, PreparedBooking
 from snipe.adapters.sites.sessions import SessionStore
 from snipe.adapters.sites.ui import BookingPage, LoginPage
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 REFRESH_MARGIN_S = 3600.0  # a session with less than this left is renewed before a strike
+TRANSIENT_RETRIES = 1  # extra booking tries after a 5xx, a timeout or a 429
 
 
 class XDriver:
@@ -220,8 +221,7 @@ class XDriver:
         start = slot_start(day, hour, self.profile.tz)
         if way == "api":
             try:
-                return await self._authed(creds, lambda s: self.api(creds.account)
-                                          .resolve_and_book(s, loc, sub_location, start, **burst))
+                return await self._book_by_api(creds, loc, sub_location, start, burst)
             except ApiUnexpected as exc:
                 log.warning("API booking of %s answered unexpectedly (%s); using the page",
                             creds.account, exc)
@@ -233,12 +233,35 @@ class XDriver:
         return await self.book_on_page(creds, loc, sub_location, day, hour,
                                        wait_s=burst.get("burst_s", 0.0) or 0.0)
 
+    async def _book_by_api(self, creds: Credentials, loc: Location, sub: str | None,
+                           start: datetime, burst: dict[str, Any]) -> Participation:
+        """The fast path, retried a bounded number of times on transient failures, and only
+        after the account's bookings show the failed try did not land after all."""
+        for attempt in range(TRANSIENT_RETRIES + 1):
+            try:
+                return await self._authed(creds, lambda s: self.api(creds.account)
+                                          .resolve_and_book(s, loc, sub, start, **burst))
+            except (SiteUnavailable, RateLimited) as exc:
+                wait = exc.retry_after or 0.2 * (attempt + 1)
+                if attempt == TRANSIENT_RETRIES or wait > self.profile.burst_seconds:
+                    raise
+                try:
+                    landed = await self._landed(creds, loc, sub, start, strict=True)
+                except SnipeError:
+                    raise exc from None  # cannot tell whether it landed: do not book twice
+                if landed is not None:
+                    return landed
+                await self._sleep(wait)
+        raise AssertionError("unreachable")
+
     async def _landed(self, creds: Credentials, loc: Location, sub: str | None,
-                      start: datetime) -> Participation | None:
+                      start: datetime, strict: bool = False) -> Participation | None:
         """The account's booking of that slot if the site holds one (idempotent retries)."""
         try:
             held = await self.my_bookings(creds, start - timedelta(minutes=1))
-        except (SiteChanged, AuthExpired):
+        except SnipeError:
+            if strict:
+                raise
             return None
         return next((p for p in held if p.start == start and p.location == loc.name
                      and (sub is None or p.sub_location == sub)), None)
