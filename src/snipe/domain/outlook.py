@@ -188,6 +188,10 @@ class Outlook:
             return False
         used = self.record.used.get(b.location, set())
         budget = max(0, self.quota_left(b.location))
+        reachable = len(used & set(self.state.accounts)) + budget
+        if len(needed) > self.rules.max_bookings_per_location_per_day * min(
+                reachable, len(self.state.accounts)):
+            return False  # too few accounts may book here, whatever they hold
         options = {
             h: [a for a in self.state.accounts
                 if (a in used or budget > 0) and self.eligible(a, b.location, b.day, h, releasing)[0]]

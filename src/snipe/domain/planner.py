@@ -173,22 +173,16 @@ def _unneeded(view: Outlook, b: HeldBooking, best: Candidate | None) -> Release:
 
 def _pick(view: Outlook, better, releasing: bool, location: str | None = None
           ) -> Candidate | None:
-    """The block to go for (at `location`, or anywhere): among the best-merit live blocks, the
-    one with most hours held, then best score, then earliest."""
-    first = None
-    group: list[Candidate] = []
-    for c in view.candidates:
-        if location is not None and c.location != location:
-            continue
-        if first is not None and (c.rank, c.block.length) != first:
-            break
-        if better(c) and view.live(c, releasing):
-            first = (c.rank, c.block.length)
-            group.append(c)
-    if not group:
+    """The block to go for (at `location`, or anywhere): among the live blocks of the best rank
+    and length, the one with most hours held, then best score, then earliest."""
+    pool = [c for c in view.candidates
+            if (location is None or c.location == location) and better(c)]
+    first = next((c for c in pool if view.live(c, releasing)), None)
+    if first is None:
         return None
-    return min(group, key=lambda c: (-view.held_hours(c), -c.score, c.block.day,
-                                     c.block.start_hour))
+    group = [c for c in pool if (c.rank, c.block.length) == (first.rank, first.block.length)]
+    group.sort(key=lambda c: (-view.held_hours(c), -c.score, c.block.day, c.block.start_hour))
+    return next(c for c in group if view.live(c, releasing))
 
 
 def _aims(view: Outlook, top: Candidate, best: Candidate | None) -> list[tuple[Candidate, str]]:
