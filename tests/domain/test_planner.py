@@ -134,6 +134,16 @@ def test_slots_already_open_fire_now() -> None:
     assert len({a.account for a in strike.attempts}) == 3
 
 
+def test_forecast_follows_the_next_strike_in_firing_order() -> None:
+    d = decide(PlanState.start(target(X1, X3, FITNESS, min_length=2), PROFILE, USERS), EARLY)
+    instants = [s.fire_at for s in d.strikes]
+    assert d.wake_at == instants[0] == unlock(THURSDAY, 11, 168)
+    assert instants == sorted(set(instants)) and len(instants) == 6
+    assert all(s.attempts[0].role == INSURANCE for s in d.strikes[:3])
+    assert all(s.attempts[0].location == "X1" for s in d.strikes[3:])
+    assert len({s.id for s in d.strikes}) == 6
+
+
 def test_naive_now_is_refused_with_one_clear_error() -> None:
     state = PlanState.start(target(X1), PROFILE, USERS)
     with pytest.raises(SnipeError, match="no timezone"):

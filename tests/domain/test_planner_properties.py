@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from snipe.domain.ledger import RESULTS, WON, HeldBooking, Outcome, PlanState
 from snipe.domain.planner import FAILED, WON_BLOCK, decide
 from snipe.domain.rules import Allowances, Holding
+from snipe.domain.scoring import ClockRange, Preferences
 from snipe.domain.slots import TimeWindow
 from snipe.domain.targets import Priority, Target
 from snipe.profiles import load_profile
@@ -35,7 +36,12 @@ def plans(draw):
         for rank, loc in enumerate(chosen, start=1)
     )
     days = (DAY,) if draw(st.booleans()) else (DAY, DAY + timedelta(days=1))
-    target = Target("t", days, length, window, priorities, min_length)
+    prefs = None
+    if draw(st.booleans()):  # a flexible target ranked by W_C score
+        hour = draw(st.integers(first, window.end_hour - 1))
+        prefs = Preferences(days[0], days[-1], preferred_times=(
+            ClockRange(time(hour), time(hour + 1)),))
+    target = Target("t", days, length, window, priorities, min_length, preferences=prefs)
     # Bookings of another target limit what the accounts may still book.
     allow = Allowances(PROFILE.rules)
     others = []
