@@ -169,6 +169,14 @@ def test_surplus_win_is_released_at_once() -> None:
     assert "user2" in {a.account for a in decide(state, strike.fire_at).strikes[0].attempts}
 
 
+def test_surplus_keeps_the_win_of_the_least_flexible_account() -> None:
+    insurance = held("user2", "Fitness", 12, "f12")  # user2 cannot serve X1 at 12:00
+    state = PlanState.start(target(X1, FITNESS), PROFILE, USERS, [insurance])
+    wins = [held("user1", "X1", 11, "a11", "X1 A"), held("user2", "X1", 11, "b11", "X1 B")]
+    d = decide(state.reconciled([insurance, *wins]), unlock(THURSDAY, 11, 72))
+    assert [(r.kind, r.booking.ref) for r in d.releases] == [(SURPLUS, "a11")]
+
+
 def test_three_accounts_win_three_consecutive_x1_hours() -> None:
     state, d, _ = play(PlanState.start(target(X1), PROFILE, USERS), EARLY, everything(WON))
     assert d.verdict == WON_BLOCK and d.kept is not None

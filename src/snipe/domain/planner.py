@@ -131,9 +131,10 @@ def _slot(b: HeldBooking) -> str:
 def _flexibility(view: Outlook, b: HeldBooking) -> int:
     """How many other hours of the window the account could still book here: keep the win of the
     least flexible account, so the freer one serves the hours still missing."""
-    window = view.state.target.window
-    return sum(1 for h in window.hours
-               if h != b.hour and view.allowances.allows(b.account, b.day, h, b.location))
+    freed = view.allowances.copy()
+    freed.release(b.holding)
+    return sum(1 for h in view.state.target.window.hours
+               if h != b.hour and freed.allows(b.account, b.day, h, b.location))
 
 
 def _sub_order(view: Outlook, b: HeldBooking) -> int:
