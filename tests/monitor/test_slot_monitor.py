@@ -249,3 +249,25 @@ def test_interval_and_budget_are_bounded(home):
         SlotMonitor(store, interval_s=1)
     with pytest.raises(ConfigError, match="at least 1"):
         SlotMonitor(store, budget=0)
+
+
+async def test_a_refused_login_is_told_once_and_another_account_serves(home, site, endpoint):
+    store = schedule(home, site, [target("tuesday-x1", TUESDAY, "14:00", "15:00", 1, [X1])])
+
+    def wrong_for_user1(netid: str) -> Credentials:
+        if netid == "user1":
+            return Credentials(netid, Secret("not-the-password"), "api")
+        return api_login(netid)
+
+    clock = FixedClock(NOW)
+    monitor = SlotMonitor(store, notifier=AppriseNotifier(NotifySettings((endpoint.url(),))),
+                          clock=clock, interval_s=INTERVAL, credentials=wrong_for_user1)
+    first = await monitor.poll_once(clock.now())
+    clock.advance(INTERVAL)
+    await monitor.poll_once(clock.now())
+    assert first.polled == [f"X1 {TUESDAY}"]  # user2 read the list ...
+    assert first.booked == [f"X1 A {TUESDAY} 14:00 for user2"]  # ... and booked the free hall
+    assert [m["title"] for m in endpoint.received] == [
+        "snipe: login failing", "snipe: booking won", "snipe: block completed"]
+    message = endpoint.received[0]["message"]
+    assert "user1" in message and "not-the-password" not in message

@@ -139,6 +139,7 @@ class SlotMonitor:
         self.backoff_until: datetime | None = None
         self._strikes_429 = 0
         self._login_told: dict[str, datetime] = {}
+        self._refused: set[str] = set()  # accounts whose login failed this round
 
     def _open_driver(self, profile: SiteProfile, transport: httpx.AsyncBaseTransport) -> Any:
         from snipe.services.site_ops import open_driver
@@ -163,6 +164,7 @@ class SlotMonitor:
             report.note = "nothing to watch"
             return report
         self.meter.reset(self.budget)
+        self._refused.clear()
         drivers: dict[tuple[str, str], Any] = {}
         try:
             await self._round(now, watches, drivers, report)
@@ -280,8 +282,8 @@ class SlotMonitor:
             report.free += sum(len(v) for v in free.values())
             used = set(record.used.get(c.location, set())) | {
                 b.account for b in state.mine() if b.location == c.location}
-            accounts = booking.assign(missing, state.accounts, allow, record, c, used,
-                                      p.max_accounts)
+            usable = tuple(a for a in state.accounts if not self.login_refused(a))
+            accounts = booking.assign(missing, usable, allow, record, c, used, p.max_accounts)
             if accounts is not None:
                 return Pick(c, missing, free, accounts)
         return None
@@ -303,10 +305,15 @@ class SlotMonitor:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.next_delay(self.clock.now()))
 
+    def login_refused(self, netid: str) -> bool:
+        """Did the site refuse this account's login during the current round?"""
+        return netid in self._refused
+
     def tell_login_failing(self, netid: str, exc: LoginFailed, now: datetime) -> None:
         """Once per account and day: a wrong password stays wrong until the user acts."""
         from snipe.adapters.notify import LOGIN_FAILING, Event, send_quietly
 
+        self._refused.add(netid)
         last = self._login_told.get(netid)
         if last is not None and now - last < timedelta(days=1):
             return

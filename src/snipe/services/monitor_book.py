@@ -144,6 +144,8 @@ async def read_slots(monitor: SlotMonitor, now: datetime, watches: list[Watch],
         if len(report.polled) >= polls:
             break
         for netid in watch.state.accounts:
+            if monitor.login_refused(netid):
+                continue
             try:
                 creds = monitor.credentials(netid)
                 slots = await driver_of(watch.profile).list_slots(creds, location, day)
