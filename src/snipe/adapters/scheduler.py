@@ -6,6 +6,7 @@ database) never pickles anything but text references and integers.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -78,10 +79,8 @@ class StrikeScheduler:
     def cancel(self, target_id: int) -> None:
         from apscheduler.jobstores.base import JobLookupError
 
-        try:
+        with contextlib.suppress(JobLookupError):
             self._scheduler.remove_job(wake_job_id(target_id))
-        except JobLookupError:
-            pass
 
     def jobs(self) -> dict[int, datetime]:
         """Target id -> next wake-up, for reconciliation."""

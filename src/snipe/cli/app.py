@@ -78,8 +78,8 @@ def _register() -> None:
     from snipe.cli import sandbox
 
     app.add_typer(sandbox.app, name="sandbox")
-    for module in ("schedule", "status", "accounts", "jobs", "bookings", "log", "notify",
-                   "stats", "monitor", "simulate"):
+    for module in ("schedule", "plan_cmd", "status", "daemon", "accounts", "jobs", "bookings",
+                   "log", "book", "doctor", "notify", "stats", "monitor", "simulate"):
         try:
             __import__(f"snipe.cli.{module}")
         except ModuleNotFoundError as exc:  # a command module not written yet
