@@ -78,7 +78,7 @@ def _register() -> None:
     from snipe.cli import sandbox
 
     app.add_typer(sandbox.app, name="sandbox")
-    for module in ("schedule", "plan_cmd", "status", "daemon", "accounts", "jobs", "bookings",
+    for module in ("schedule", "status", "daemon", "accounts", "jobs", "bookings",
                    "log", "book", "doctor", "notify", "stats", "monitor", "simulate"):
         try:
             __import__(f"snipe.cli.{module}")
