@@ -116,7 +116,7 @@ class LoginPage(Page):
                               account=creds.account)
         if stored.exception() is not None:
             raise await self.changed("login", "stored session", f"localStorage[{key!r}]")
-        raw = await self.page.evaluate("key => window.localStorage.getItem(key)", key)
+        raw = await self._stored(key)
         try:
             auth = json.loads(raw)
             auth["tokenResponse"]["accessToken"]
@@ -125,6 +125,24 @@ class LoginPage(Page):
             raise await self.changed("login", "stored session", f"localStorage[{key!r}]"
                                      ) from None
         return auth
+
+
+    async def _stored(self, key: str) -> Any:
+        """The stored session, read once the app has finished navigating back (the callback
+        page stores it, then moves on: a read during that navigation loses its context)."""
+        from playwright.async_api import Error as PlaywrightError
+
+        for _ in range(10):
+            try:
+                await self.page.wait_for_load_state("domcontentloaded", timeout=self.timeout_ms)
+                raw = await self.page.evaluate("key => window.localStorage.getItem(key)", key)
+            except PlaywrightError as exc:
+                if "context was destroyed" not in str(exc):
+                    raise
+                continue
+            if raw is not None:
+                return raw
+        return None
 
 
 class BookingPage(Page):
