@@ -18,6 +18,8 @@ def daemon(
                                           min=0)] = 10.0,
     lead: Annotated[float, typer.Option("--lead", help="Seconds to wake before each strike.",
                                         min=0.5)] = 60.0,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between looks for changed targets.",
+                                        min=0.1)] = 5.0,
 ) -> None:
     """Run in the foreground: wake before each unlock instant, strike, release, repeat."""
     import asyncio
@@ -38,7 +40,7 @@ def daemon(
         notifier = notifier_for(effective_settings(home))
 
         async def main() -> None:
-            runner = Daemon(store, home, notifier=notifier, lead_s=lead)
+            runner = Daemon(store, home, notifier=notifier, lead_s=lead, poll_s=poll)
             runner.install_signals()
             runner.report_missed()
             try:

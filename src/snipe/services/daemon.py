@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from snipe.adapters.db.models import Strike
 from snipe.adapters.db.models import Target as TargetRow
@@ -136,9 +136,10 @@ def active_targets(store: Store) -> list[int]:
 
 
 def change_token(store: Store) -> tuple[Any, ...]:
+    """What `snipe schedule` changes (and the engine's own writes do not)."""
     with store.reading() as session:
         return tuple(session.execute(
-            select(func.count(TargetRow.id), func.max(TargetRow.updated_at))).one())
+            select(TargetRow.id, TargetRow.fingerprint).order_by(TargetRow.id)).all())
 
 
 @dataclass
