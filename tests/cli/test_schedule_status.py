@@ -126,3 +126,15 @@ def test_password_never_reaches_output_or_the_database_file(snipe, bookings, hom
     assert "pass1" not in out
     raw = b"".join(p.read_bytes() for p in home.glob("snipe.db*"))
     assert b"user1" in raw and b"pass1" not in raw
+
+
+def test_notification_settings_are_saved_sealed(snipe, bookings, home):
+    from snipe.adapters.notify import load_notify_settings
+
+    data = json.loads(bookings.read_text())
+    data["notifications"] = {"urls": ["json://127.0.0.1:9/hook?token=abc123"]}
+    bookings.write_text(json.dumps(data))
+    assert snipe("schedule", str(bookings)).code == 0
+    assert load_notify_settings(home).urls == ("json://127.0.0.1:9/hook?token=abc123",)
+    assert b"abc123" not in (home / "notify.sealed").read_bytes()
+    assert ((home / "notify.sealed").stat().st_mode & 0o777) == 0o600

@@ -171,4 +171,8 @@ def schedule_file(store: Store, path: Path, now: datetime) -> ScheduleResult:
         result.strikes.sort(key=lambda v: (v.fire_at, v.rank))
         uow.commit()
         result.written = True
+    if loaded.file.notifications is not None:
+        from snipe.adapters.notify import save_notify_settings, settings_from_file
+
+        save_notify_settings(store.home, settings_from_file(loaded.file.notifications))
     return result
