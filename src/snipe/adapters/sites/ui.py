@@ -86,7 +86,8 @@ class LoginPage(Page):
     """The SSO flow: login page -> identity-provider chooser -> university form -> back."""
 
     async def login(self, creds: Credentials) -> dict[str, Any]:
-        """Log in and return the app's stored auth (`localStorage[storage_key]`).
+        """Log in and return the app's stored auth (`localStorage[storage_key]`); the page's
+        context then holds the logged-in storage state.
 
         A refused password raises `LoginFailed` naming the account; the form is submitted once.
         """
@@ -116,33 +117,31 @@ class LoginPage(Page):
                               account=creds.account)
         if stored.exception() is not None:
             raise await self.changed("login", "stored session", f"localStorage[{key!r}]")
-        raw = await self._stored(key)
-        try:
-            auth = json.loads(raw)
-            auth["tokenResponse"]["accessToken"]
-            auth["member"]["id"]
-        except (TypeError, ValueError, KeyError):
-            raise await self.changed("login", "stored session", f"localStorage[{key!r}]"
-                                     ) from None
-        return auth
+        # Read the entry through the context, not the page: the app navigates right after
+        # storing it, and a page evaluation racing a navigation can fail or stall.
+        state = await self.page.context.storage_state()
+        return auth_in_state(state, self.profile.web_url, key) or await self._no_auth(key)
+
+    async def _no_auth(self, key: str) -> dict[str, Any]:
+        raise await self.changed("login", "stored session", f"localStorage[{key!r}]")
 
 
-    async def _stored(self, key: str) -> Any:
-        """The stored session, read once the app has finished navigating back (the callback
-        page stores it, then moves on: a read during that navigation loses its context)."""
-        from playwright.async_api import Error as PlaywrightError
-
-        for _ in range(10):
-            try:
-                await self.page.wait_for_load_state("domcontentloaded", timeout=self.timeout_ms)
-                raw = await self.page.evaluate("key => window.localStorage.getItem(key)", key)
-            except PlaywrightError as exc:
-                if "context was destroyed" not in str(exc):
-                    raise
+def auth_in_state(state: dict[str, Any], origin: str, key: str) -> dict[str, Any] | None:
+    """The app's auth entry in a Playwright storage state, when it is there and usable."""
+    for entry in state.get("origins", []):
+        if entry.get("origin", "").rstrip("/") != origin.rstrip("/"):
+            continue
+        for item in entry.get("localStorage", []):
+            if item.get("name") != key:
                 continue
-            if raw is not None:
-                return raw
-        return None
+            try:
+                auth = json.loads(item["value"])
+                auth["tokenResponse"]["accessToken"]
+                int(auth["member"]["id"])
+                return auth
+            except (TypeError, ValueError, KeyError):
+                return None
+    return None
 
 
 class BookingPage(Page):

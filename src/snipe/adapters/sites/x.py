@@ -8,6 +8,7 @@ understand falls back to the page, after checking the booking did not land anywa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -35,6 +36,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 REFRESH_MARGIN_S = 3600.0  # a session with less than this left is renewed before a strike
 TRANSIENT_RETRIES = 1  # extra booking tries after a 5xx, a timeout or a 429
+
+
+async def bounded(work: Awaitable[T], seconds: float, what: str) -> T:
+    """`work`, or `SiteUnavailable` once `seconds` pass: no browser step may stall a strike."""
+    try:
+        return await asyncio.wait_for(work, timeout=seconds)
+    except TimeoutError:
+        raise SiteUnavailable(f"{what} did not finish within {seconds:g}s") from None
 
 
 class XDriver:
@@ -136,11 +145,13 @@ class XDriver:
         context = await self.browser.context(creds.account)
         page = await context.new_page()
         try:
-            auth = await LoginPage(page, self.profile, creds.account, self.ui_timeout_s
-                                   ).login(creds)
-            state = await context.storage_state()
+            auth = await bounded(LoginPage(page, self.profile, creds.account,
+                                           self.ui_timeout_s).login(creds),
+                                 6 * self.ui_timeout_s, f"the login of {creds.account}")
+            state = await bounded(context.storage_state(), self.ui_timeout_s, "the login state")
         finally:
-            await page.close()
+            with contextlib.suppress(Exception):  # never hide why the login ended
+                await asyncio.wait_for(page.close(), timeout=self.ui_timeout_s)
         tokens = auth["tokenResponse"]
         lifetime = float(tokens.get("expiresIn") or self.profile.token_lifetime_s)
         return SiteSession(self.profile.name, creds.account, Secret(tokens["accessToken"]),
@@ -273,7 +284,7 @@ class XDriver:
         context = await self.browser.context(creds.account, self._storage_state(session))
         page = BookingPage(await context.new_page(), self.profile, creds.account,
                            self.ui_timeout_s)
-        await page.open(day, loc, sub)
+        await bounded(page.open(day, loc, sub), 6 * self.ui_timeout_s, "the booking page")
         self._pages[creds.account] = page
         return page
 
@@ -305,8 +316,10 @@ class XDriver:
             page = await self.open_booking_page(creds, loc, sub, day)
         elif page.day != day:
             await page.show(day, loc, sub)
-        return await page.book(hour, wait_s=wait_s,
-                               max_reloads=self.profile.max_requests_per_unlock_per_account)
+        return await bounded(
+            page.book(hour, wait_s=wait_s,
+                      max_reloads=self.profile.max_requests_per_unlock_per_account),
+            wait_s + 4 * self.ui_timeout_s, f"the page booking of {creds.account}")
 
     def _storage_state(self, session: SiteSession) -> dict[str, Any]:
         """The browser state of a session; an API-login session is given the app's own entry."""
