@@ -20,6 +20,7 @@ import httpx
 
 from snipe.adapters.secrets import Secret
 from snipe.adapters.sites import artifacts
+from snipe.adapters.sites.answers import participation_from, slot_from
 from snipe.adapters.sites.base import (
     Credentials,
     Participation,
@@ -248,35 +249,9 @@ class ApiClient:
             "GET", "bookable-slots", params={"s": json.dumps(flt, separators=(",", ":"))},
             headers=self.auth_headers(session))
 
-    def slot_of(self, item: dict[str, Any]) -> SlotInfo:
-        booking = item.get("booking") or {}
-        product_id = int(item.get("bookableProductId") or (item.get("product") or {})["id"])
-        linked = item.get("linkedProductId")
-        location = next((loc for loc in self.profile.locations if loc.product_id == product_id),
-                        None)
-        if location is None and booking.get("tagIds"):
-            location = self.profile.location_by_tag(int(booking["tagIds"][0]))
-        sub = None
-        if location is not None and linked is not None:
-            sub = next((s.name for s in location.sub_locations if s.resource_id == int(linked)),
-                       None)
-        sub = sub or (item.get("linkedProduct") or {}).get("name")
-        return SlotInfo(
-            booking_id=int(item["bookingId"]),
-            location=location.name if location else str((item.get("product") or {}).get("name")),
-            sub_location=sub,
-            start=parse_instant(item["startDate"]),
-            end=parse_instant(item["endDate"]),
-            product_id=product_id,
-            linked_product_id=int(linked) if linked is not None else None,
-            is_available=bool(item.get("isAvailable", True)),
-            capacity=int(booking.get("capacity", 1)),
-            participation_count=int(booking.get("participationCount", 0)),
-        )
-
     def _slots_of(self, data: Any) -> list[SlotInfo]:
         try:
-            return [self.slot_of(item) for item in data["data"]]
+            return [slot_from(self.profile, item) for item in data["data"]]
         except (KeyError, TypeError, ValueError) as exc:
             where = artifacts.save_response("api-slots", account=self.account,
                                             body=json.dumps(data)[:100_000])
@@ -363,44 +338,12 @@ class ApiClient:
 
     def participation_of(self, data: Any, slot: SlotInfo | None = None) -> Participation:
         try:
-            booking = data.get("booking") or {}
-            params = data.get("params") or {}
-            start = booking.get("startDate") or params.get("startDate")
-            end = booking.get("endDate") or params.get("endDate")
-            linked = (booking.get("linkedProductId") or params.get("bookableLinkedProductId")
-                      or (data.get("linkedProduct") or {}).get("id"))
-            location_name, sub_name = self._names(booking, data, linked)
-            return Participation(
-                id=int(data["id"]),
-                booking_id=int(data.get("bookingId") or booking["id"]),
-                member_id=int(data["memberId"]) if data.get("memberId") is not None else None,
-                location=slot.location if slot else location_name,
-                sub_location=slot.sub_location if slot else sub_name,
-                start=slot.start if slot else parse_instant(start),
-                end=slot.end if slot else (parse_instant(end) if end else None),
-            )
+            return participation_from(self.profile, data, slot)
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             where = artifacts.save_response("api-participation", account=self.account,
                                             body=json.dumps(data)[:100_000])
             raise ApiUnexpected(f"a booking answer has an unknown shape ({exc})",
                                 artifacts=where) from None
-
-    def _names(self, booking: dict[str, Any], data: dict[str, Any], linked: Any
-               ) -> tuple[str, str | None]:
-        location = None
-        product = booking.get("bookableProductId") or (data.get("product") or {}).get("id")
-        if product is not None:
-            location = next((loc for loc in self.profile.locations
-                             if loc.product_id == int(product)), None)
-        if location is None and booking.get("tagIds"):
-            location = self.profile.location_by_tag(int(booking["tagIds"][0]))
-        if location is None:
-            return str((data.get("product") or {}).get("name", "?")), None
-        sub = None
-        if linked is not None:
-            sub = next((s.name for s in location.sub_locations if s.resource_id == int(linked)),
-                       None)
-        return location.name, sub or (data.get("linkedProduct") or {}).get("name")
 
     async def participations(self, session: SiteSession, since: datetime) -> list[Participation]:
         flt = {"memberId": session.member_id, "booking.startDate": {"$gte": format_instant(since)}}
