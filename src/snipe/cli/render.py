@@ -25,8 +25,8 @@ def print_json(console: Console, data: Any) -> None:
 
 
 def countdown(seconds: float) -> str:
-    if seconds < 0:
-        return "open now" if seconds > -3600 * 24 * 365 else "past"
+    if seconds < 1:
+        return "now"
     minutes, sec = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
