@@ -229,14 +229,14 @@ async def sync_bookings(store: Store, netids: Iterable[str] | None = None,
             except SnipeError as exc:
                 report.errors[netid] = str(exc)
                 continue
-            _merge_held(store, netid, profile, held, moment, report)
+            merge_held(store, netid, profile, held, moment, report)
     finally:
         for driver in drivers.values():
             await driver.close()
     return report
 
 
-def _merge_held(store: Store, netid: str, profile: SiteProfile, held: list[Participation],
+def merge_held(store: Store, netid: str, profile: SiteProfile, held: list[Participation],
                 moment: datetime, report: SyncReport) -> None:
     with store.unit_of_work() as uow:
         account = _account(uow, netid)

@@ -199,8 +199,7 @@ def mark_released(store: Store, booking: HeldBooking, reason: str) -> None:
 def merge_site_bookings(store: Store, netid: str, profile: SiteProfile,
                         held: list[Participation], days: set[date]) -> None:
     """Make the store agree with the bookings the site shows for `netid` from the first day on."""
-    from snipe.services.site_ops import SyncReport
-    from snipe.services.site_ops import _merge_held as merge_held
+    from snipe.services.site_ops import SyncReport, merge_held
 
     first = min(days)
     since = datetime(first.year, first.month, first.day, tzinfo=profile.tz)
