@@ -285,7 +285,7 @@ async def _release(monitor: SlotMonitor, claim: int, netid: str, driver: Any,
     except (SnipeError, BudgetSpent) as exc:
         log.warning("slot monitor could not release %s (%s); the planner will", where, exc)
         return False
-    _settle(monitor, claim, "cancelled", "release",
+    _settle(monitor, claim, "released", "release",
             f"{SOURCE}: the block could not be completed", (time.perf_counter() - began) * 1000)
     report.released.append(f"{where} for {netid}")
     return True
