@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -16,9 +16,13 @@ from rich.text import Text
 
 from snipe.cli.app import app, ctx_of
 from snipe.cli.render import STATE_STYLE, strikes_table
-from snipe.services.stats import FREE, OURS, TAKEN, Dashboard
 
-CELL = {FREE: ("·", "green"), TAKEN: ("x", "red"), OURS: ("●", "bold cyan")}
+if TYPE_CHECKING:
+    from snipe.services.stats import Dashboard
+
+# Keys are services.stats' FREE, TAKEN and OURS; importing them would load the store on every
+# command's start-up.
+CELL = {"free": ("·", "green"), "taken": ("x", "red"), "ours": ("●", "bold cyan")}
 SITE_TZ = ZoneInfo("Europe/Amsterdam")
 
 

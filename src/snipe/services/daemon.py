@@ -36,6 +36,7 @@ log = logging.getLogger("snipe.daemon")
 LOCK_FILE = "daemon.lock"
 MISSED_AFTER_S = 120.0
 POLL_S = 5.0
+HOUSEKEEPING_EVERY = timedelta(days=1)
 
 _CURRENT: Daemon | None = None
 
@@ -150,6 +151,7 @@ class Daemon:
     lead_s: float = 60.0
     poll_s: float = POLL_S
     driver_options: dict[str, Any] = field(default_factory=dict)
+    monitor: bool = True  # watch for slots freed after the rush (serve mode)
 
     def __post_init__(self) -> None:
         self.engine = Engine(self.store, notifier=self.notifier, lead_s=self.lead_s,
@@ -230,10 +232,16 @@ class Daemon:
             for tid in known - set(active_targets(self.store)):
                 self.scheduler.cancel(tid)
             token = change_token(self.store)
+            watcher = asyncio.create_task(self._watch_freed_slots()) if self.monitor else None
+            swept_at: datetime | None = None
             while not self.stop.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), self.poll_s)
-                rolled = roll_weekly(self.store, datetime.now(UTC))
+                now = datetime.now(UTC)
+                if swept_at is None or now - swept_at > HOUSEKEEPING_EVERY:
+                    swept_at = now
+                    self._housekeep(now)
+                rolled = roll_weekly(self.store, now)
                 fresh = change_token(self.store)
                 if fresh != token or rolled:
                     token = fresh
@@ -242,9 +250,26 @@ class Daemon:
                         self.scheduler.wake_at(tid, datetime.now(UTC))
             log.info("stopping: letting strikes in flight finish")
             await self._idle.wait()
+            if watcher is not None:
+                await watcher
         finally:
             self.scheduler.shutdown()
             _CURRENT = None
+
+    async def _watch_freed_slots(self) -> None:
+        from snipe.adapters.clock import SystemClock
+        from snipe.services.monitor import SlotMonitor
+
+        await SlotMonitor(self.store, notifier=self.notifier, clock=SystemClock()).run(self.stop)
+
+    def _housekeep(self, now: datetime) -> None:
+        from snipe.services.housekeeping import RetentionPolicy, housekeep
+
+        try:
+            report = housekeep(self.store, now, RetentionPolicy.from_env())
+            log.info("housekeeping: %s", report)
+        except Exception:  # tidying up must never stop the strikes
+            log.exception("housekeeping failed")
 
     def install_signals(self) -> None:
         loop = asyncio.get_running_loop()

@@ -6,6 +6,7 @@ for an instant or for the site.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -57,11 +58,21 @@ def needs_reconcile(store: Store, state: PlanState) -> bool:
         ) is not None
 
 
+def _merged(row: TargetRow, state: PlanState) -> PlanState:
+    """`state` plus what another writer (the slot monitor) recorded since it was loaded."""
+    if not row.plan_state:
+        return state
+    current = PlanState.from_dict(row.plan_state, state.profile)
+    outcomes = state.outcomes + tuple(o for o in current.outcomes if o not in state.outcomes)
+    released = state.released + tuple(r for r in current.released if r not in state.released)
+    return replace(state, outcomes=outcomes, released=released)
+
+
 def save_state(store: Store, target_id: int, state: PlanState) -> None:
     with store.unit_of_work() as uow:
         row = uow.session.get(TargetRow, target_id)
         assert row is not None
-        row.plan_state = state.to_dict()
+        row.plan_state = _merged(row, state).to_dict()
         uow.commit()
 
 
@@ -69,7 +80,7 @@ def save_decision(store: Store, target_id: int, state: PlanState, decision: Deci
     with store.unit_of_work() as uow:
         row = uow.session.get(TargetRow, target_id)
         assert row is not None
-        row.plan_state = state.to_dict()
+        row.plan_state = _merged(row, state).to_dict()
         row.decision = decision.to_dict()
         row.next_wake = decision.wake_at
         if decision.done:
