@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,3 +31,42 @@ def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
     """Pin the CLI's clock (`SNIPE_NOW`) to NOW."""
     monkeypatch.setenv("SNIPE_NOW", NOW.isoformat())
     return NOW
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch) -> Callable[..., Result]:  # type: ignore[no-untyped-def]
+    """Run the CLI in-process, as a user would from a shell (stdin optional)."""
+    from snipe.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("SNIPE_NOTIFY_URLS", raising=False)
+
+    def run(*args: str, stdin: str | None = None) -> Result:
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def snipe(cli, home, frozen_now) -> Callable[..., Result]:  # type: ignore[no-untyped-def]
+    """The CLI with a fresh data dir and the clock pinned to NOW."""
+    return cli

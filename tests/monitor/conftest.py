@@ -64,32 +64,3 @@ def endpoint(hook: Hook) -> Hook:
     return hook
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-@pytest.fixture
-def snipe(home, frozen_now, capsys, monkeypatch):  # type: ignore[no-untyped-def]
-    """Run the CLI in-process, as a user would from a shell."""
-    from snipe.cli import main
-
-    monkeypatch.setenv("COLUMNS", "120")
-    monkeypatch.delenv("SNIPE_NOTIFY_URLS", raising=False)
-
-    def run(*args: str) -> Result:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run

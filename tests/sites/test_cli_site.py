@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from snipe.adapters.db.store import Store
-from snipe.cli import main
 from snipe.profiles import load_profile
 from snipe.sandbox.testing import running_sandbox
 from snipe.services.site_ops import cancel_booking, run, sync_bookings
 
 pytestmark = pytest.mark.browser
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
 
 
 @pytest.fixture(scope="module")
@@ -32,21 +22,8 @@ def sandbox():
 
 
 @pytest.fixture
-def snipe(capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "200")
-
-    def call(*args: str, stdin: str | None = None) -> Result:
-        if stdin is not None:
-            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return call
+def snipe(cli):  # type: ignore[no-untyped-def]
+    return cli
 
 
 def add(snipe, sandbox, n: int, password: str | None = None) -> None:
