@@ -20,6 +20,11 @@ def daemon(
                                         min=0.5)] = 60.0,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between looks for changed targets.",
                                         min=0.1)] = 5.0,
+    monitor_interval: Annotated[float, typer.Option(
+        "--monitor-interval", help="Seconds between polls for freed slots (0: no monitor).",
+        min=0)] = 45.0,
+    monitor_budget: Annotated[int, typer.Option(
+        "--monitor-budget", help="Most requests one poll for freed slots may send.", min=1)] = 12,
 ) -> None:
     """Run in the foreground: wake before each unlock instant, strike, release, repeat."""
     import asyncio
@@ -40,7 +45,10 @@ def daemon(
         notifier = notifier_for(effective_settings(home))
 
         async def main() -> None:
-            runner = Daemon(store, home, notifier=notifier, lead_s=lead, poll_s=poll)
+            runner = Daemon(store, home, notifier=notifier, lead_s=lead, poll_s=poll,
+                            monitor=monitor_interval > 0,
+                            monitor_interval_s=max(monitor_interval, 10.0),
+                            monitor_budget=monitor_budget)
             runner.install_signals()
             runner.report_missed()
             try:

@@ -152,6 +152,8 @@ class Daemon:
     poll_s: float = POLL_S
     driver_options: dict[str, Any] = field(default_factory=dict)
     monitor: bool = True  # watch for slots freed after the rush (serve mode)
+    monitor_interval_s: float = 45.0
+    monitor_budget: int = 12  # requests per poll, at most
 
     def __post_init__(self) -> None:
         self.engine = Engine(self.store, notifier=self.notifier, lead_s=self.lead_s,
@@ -260,7 +262,9 @@ class Daemon:
         from snipe.adapters.clock import SystemClock
         from snipe.services.monitor import SlotMonitor
 
-        await SlotMonitor(self.store, notifier=self.notifier, clock=SystemClock()).run(self.stop)
+        await SlotMonitor(self.store, notifier=self.notifier, clock=SystemClock(),
+                          interval_s=self.monitor_interval_s, budget=self.monitor_budget
+                          ).run(self.stop)
 
     def _housekeep(self, now: datetime) -> None:
         from snipe.services.housekeeping import RetentionPolicy, housekeep
