@@ -1,0 +1,81 @@
+"""N accounts striking in one instant: time until every booking is committed, and memory.
+
+Each account books the same Fitness slot (capacity 60) through our `api` strike, all fired by
+one timed shot, as the engine fires a strike's attempts together. Memory is the RSS of this
+process (the daemon's role) plus the one Chromium (with a context per account, as during a
+strike window) and Playwright's driver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import date
+
+from bench.contenders import Unlock, creds_of, jitter_ms
+from bench.memory import tree_rss_mb
+from bench.rounds import arm
+from bench.site import BenchSite
+from snipe.adapters.sites.browser import BrowserPool
+from snipe.adapters.sites.x import XDriver
+from snipe.domain.site import SiteProfile
+from snipe.services.shot import shoot_at
+
+LEAD_S = 0.8
+
+
+@dataclass
+class ScaleRun:
+    accounts: int
+    all_committed_ms: list[float] = field(default_factory=list)  # one per repeat
+    failures: int = 0
+    rss_mb: float = 0.0
+    jitter_ms: list[float] = field(default_factory=list)
+
+
+async def _strike_once(site: BenchSite, driver: XDriver, unlock: Unlock, booking_id: int,
+                       netids: list[str]) -> tuple[float | None, float]:
+    offset = await arm(site, unlock, LEAD_S)
+    await driver.server_clock()
+    creds = [creds_of(n, f"pass{n.removeprefix('user')}") for n in netids]
+    await asyncio.gather(*(driver.warm(c) for c in creds))
+    profile = driver.profile
+    await shoot_at(driver.clock.local_for(unlock.instant))
+    jitter = jitter_ms(offset, unlock)
+    await asyncio.gather(*(driver.book(c, unlock.location, None, unlock.day, unlock.hour,
+                                       via="api", burst_s=profile.burst_seconds,
+                                       max_requests=profile.max_requests_per_unlock_per_account)
+                           for c in creds), return_exceptions=True)
+    commits = [c for c in await asyncio.to_thread(site.commits)
+               if c.booking_id == booking_id and c.account in set(netids)]
+    if len(commits) < len(netids):
+        return None, jitter
+    return (max(c.created_at for c in commits) - unlock.instant.timestamp()) * 1000.0, jitter
+
+
+async def measure_scaling(site: BenchSite, profile: SiteProfile, day: date, counts: list[int],
+                          repeats: int, site_pid: int | None = None) -> list[ScaleRun]:
+    unlock = Unlock.of(profile, "Fitness", None, day, 18)
+    booking_id = (await asyncio.to_thread(site.handle.bulk_create, "Fitness", day, [18]))[0]
+    driver = XDriver(profile, browser=BrowserPool())
+    runs = []
+    try:
+        for n in counts:
+            netids = [f"user{i}" for i in range(1, n + 1)]
+            for netid in netids:  # one context per account in the one browser
+                await driver.browser.context(netid)
+            run = ScaleRun(n)
+            # An uncounted first strike logs the new accounts in and opens their connections.
+            await _strike_once(site, driver, unlock, booking_id, netids)
+            for _ in range(repeats):
+                committed, jitter = await _strike_once(site, driver, unlock, booking_id, netids)
+                run.jitter_ms.append(jitter)
+                if committed is None:
+                    run.failures += 1
+                else:
+                    run.all_committed_ms.append(committed)
+            run.rss_mb = tree_rss_mb(exclude={site_pid} if site_pid else frozenset())
+            runs.append(run)
+    finally:
+        await driver.close()
+    return runs
