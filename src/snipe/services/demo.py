@@ -1,0 +1,283 @@
+"""`snipe demo`: the whole chain, end to end, against the sandbox, with nothing to configure.
+
+A throw-away data dir, the sandbox in this process on a free loopback port with a fast clock and
+`hall-rush` bots, three accounts, and one target: a 3-hour X1 block at the bots' favourite hours
+with X3 and Fitness as fallbacks, set three days ahead of the sandbox's clock so that its X1
+hours unlock within seconds. The daemon's `run_once` then does what it does at home: Fitness
+insurance first (it unlocked days ago), one strike per X1 unlock, releases of whatever the block
+no longer needs. A watcher gets a `DemoSnapshot` a few times a second for a live view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from snipe.errors import ConfigError, PermanentError
+
+ACCOUNTS = 3
+BLOCK_HOURS = (17, 18, 19)  # the bots want these most
+PRIORITIES = ("X1", "X3", "Fitness")
+LEAD_S = 4.0  # real seconds the engine wakes before a strike: logins, clock, connections
+FIRST_UNLOCK_IN_S = 7.0  # real seconds from the start to the first X1 unlock
+QUIET_S = 0.4  # no polling of the site this close (real seconds) to an unlock
+POLL_S = 0.25
+ENV_KEYS = ("SNIPE_HOME", "SNIPE_DB", "SNIPE_KEY_FILE")
+
+
+class DemoFailed(PermanentError):
+    """The demo ran but did not end with a won block."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    rate: float = 300.0  # sandbox seconds per real second: an hour every 12 s
+    seed: int = 1
+    keep: bool = False
+    within_s: float = 150.0  # the demo gives up after this many real seconds
+
+    def __post_init__(self) -> None:
+        if not 60.0 <= self.rate <= 3600.0:
+            raise ConfigError(f"--rate must be between 60 and 3600 (sandbox seconds per real "
+                              f"second), got {self.rate:g}")
+
+
+@dataclass(frozen=True)
+class SiteBooking:
+    """A booking the sandbox holds on the demo's day (ours or a bot's)."""
+
+    who: str
+    by_bot: bool
+    location: str
+    sub_location: str | None
+    hour: int
+
+    def describe(self) -> str:
+        return f"{self.sub_location or self.location} {self.hour:02d}:00 {self.who}"
+
+
+@dataclass
+class DemoSnapshot:
+    """What the live view shows at one moment."""
+
+    site_now: datetime
+    next_unlock: datetime | None
+    countdown_s: float | None  # real seconds until the next X1 unlock
+    strikes: list[Any] = field(default_factory=list)  # engine StrikeReports, in firing order
+    releases: list[Any] = field(default_factory=list)  # log entries (newest first)
+    held: list[SiteBooking] = field(default_factory=list)
+    done: bool = False
+
+
+@dataclass
+class DemoResult:
+    verdict: str
+    block: str | None
+    blocks_won: int
+    bookings_kept: int
+    bookings_released: int
+    attempts: int
+    wins: int
+    median_strike_ms: float | None
+    median_jitter_ms: float | None
+    bot_bookings: int
+    elapsed_s: float
+    data_dir: str | None
+    snapshot: DemoSnapshot
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict, "block": self.block, "blocks_won": self.blocks_won,
+            "bookings_kept": self.bookings_kept, "bookings_released": self.bookings_released,
+            "attempts": self.attempts, "wins": self.wins,
+            "median_strike_ms": self.median_strike_ms, "median_jitter_ms": self.median_jitter_ms,
+            "bot_bookings": self.bot_bookings, "elapsed_s": self.elapsed_s,
+            "data_dir": self.data_dir,
+        }
+
+
+@contextlib.contextmanager
+def private_home(keep: bool) -> Iterator[Path]:
+    """A fresh data dir as `SNIPE_HOME` for the block's duration; removed unless `keep`."""
+    home = Path(tempfile.mkdtemp(prefix="snipe-demo-"))
+    saved = {key: os.environ.get(key) for key in ENV_KEYS}
+    os.environ["SNIPE_HOME"] = str(home)
+    os.environ.pop("SNIPE_DB", None)
+    os.environ.pop("SNIPE_KEY_FILE", None)
+    try:
+        yield home
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def bookings_file(base_url: str, day: date) -> dict[str, Any]:
+    """The demo's bookings.json: three sandbox accounts, one block with two fallbacks."""
+    return {
+        "site": {"profile": "sandbox", "base_url": base_url},
+        "accounts": [{"netid": f"user{n}", "password": f"pass{n}"}
+                     for n in range(1, ACCOUNTS + 1)],
+        "snipe_config": {
+            "name": "demo-x1-block", "target_date": day.isoformat(),
+            "consecutive_hours": len(BLOCK_HOURS),
+            "time_window": {"start": f"{BLOCK_HOURS[0]:02d}:00",
+                            "end": f"{BLOCK_HOURS[-1] + 1:02d}:00"},
+            "priorities": [{"rank": rank, "location": name, "max_accounts": ACCOUNTS}
+                           for rank, name in enumerate(PRIORITIES, start=1)],
+        },
+    }
+
+
+class SiteClock:
+    """The sandbox's clock as the demo set it (no request needed to read it)."""
+
+    def __init__(self, anchor: datetime, rate: float) -> None:
+        self.anchor = anchor
+        self.real_anchor = time.time()
+        self.rate = rate
+
+    def now(self) -> datetime:
+        return self.anchor + timedelta(seconds=(time.time() - self.real_anchor) * self.rate)
+
+    def real_seconds_until(self, instant: datetime) -> float:
+        return (instant - self.now()).total_seconds() / self.rate
+
+
+def site_bookings(state: dict[str, Any], day: date, tz: Any) -> list[SiteBooking]:
+    held = []
+    for b in state.get("bookings", []):
+        start = datetime.fromisoformat(b["start"].replace("Z", "+00:00")).astimezone(tz)
+        if start.date() == day:
+            held.append(SiteBooking(b.get("bot") or b["account"], b["by"] == "bot",
+                                    b["location"], b.get("sub_location"), start.hour))
+    return sorted(held, key=lambda s: (s.hour, s.location, s.sub_location or ""))
+
+
+async def run_demo(options: DemoOptions,
+                   watch: Callable[[DemoSnapshot], None] | None = None) -> DemoResult:
+    """Run the demo; `watch` gets snapshots while it runs. Raises `DemoFailed` without a block."""
+    from snipe.adapters.sites.browser import find_browser
+
+    find_browser()  # the SSO login needs Chromium: say so before starting anything
+    started = time.monotonic()
+    with private_home(options.keep) as home:
+        return await _run(options, home, watch, started)
+
+
+async def _run(options: DemoOptions, home: Path, watch: Callable[[DemoSnapshot], None] | None,
+               started: float) -> DemoResult:
+    from snipe.adapters.db.store import Store
+    from snipe.profiles import load_profile
+    from snipe.sandbox.testing import async_running_sandbox
+    from snipe.services.daemon import Daemon
+    from snipe.services.engine import Engine
+    from snipe.services.records import list_log
+    from snipe.services.schedule import schedule_file
+
+    profile = load_profile("sandbox")
+    tz = profile.tz
+    x1 = profile.location("X1")
+    assert x1 is not None
+    async with async_running_sandbox(accounts=ACCOUNTS, bots="hall-rush",
+                                      seed=options.seed) as sandbox:
+        day = (sandbox.now().astimezone(tz) + timedelta(days=4)).date()
+        unlocks = [datetime(day.year, day.month, day.day, h, tzinfo=tz) - x1.window
+                   for h in BLOCK_HOURS]
+        start_at = unlocks[0] - timedelta(seconds=FIRST_UNLOCK_IN_S * options.rate)
+        anchor = await asyncio.to_thread(sandbox.set_clock, start_at, options.rate)
+        clock = SiteClock(anchor, options.rate)
+        path = home / "bookings.json"
+        path.write_text(json.dumps(bookings_file(sandbox.base_url, day), indent=2))
+        path.chmod(0o600)
+        store = Store.open(None, home=home)
+        strikes: list[Any] = []
+        snapshot = DemoSnapshot(clock.now(), unlocks[0], None, strikes)
+        try:
+            await asyncio.to_thread(schedule_file, store, path, datetime.now(UTC))
+            daemon = Daemon(store, home, lead_s=LEAD_S)
+            daemon.engine = Engine(store, notifier=daemon.notifier, lead_s=LEAD_S,
+                                   driver_options=daemon.driver_options,
+                                   on_strike=strikes.append)
+
+            async def refresh(poll_site: bool) -> None:
+                now = clock.now()
+                ahead = [u for u in unlocks if u > now]
+                snapshot.site_now = now
+                snapshot.next_unlock = ahead[0] if ahead else None
+                snapshot.countdown_s = clock.real_seconds_until(ahead[0]) if ahead else None
+                near = any(-QUIET_S / 2 < clock.real_seconds_until(u) < QUIET_S
+                           for u in unlocks)
+                if poll_site and not near:
+                    state = await asyncio.to_thread(sandbox.state)
+                    snapshot.held = site_bookings(state, day, tz)
+                    snapshot.releases = [e for e in list_log(store, limit=200)
+                                         if e.action == "release"]
+                if watch is not None:
+                    watch(snapshot)
+
+            async def ticker() -> None:
+                beat = 0
+                while True:
+                    await refresh(poll_site=beat % 2 == 0)
+                    beat += 1
+                    await asyncio.sleep(POLL_S)
+
+            ticking = asyncio.create_task(ticker())
+            try:
+                reports = await daemon.run_once(options.within_s)
+            finally:
+                ticking.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticking
+                await daemon.close()
+            await refresh(poll_site=True)
+            snapshot.done = True
+            if watch is not None:
+                watch(snapshot)
+            return _result(options, home, reports, snapshot, started)
+        finally:
+            store.dispose()
+
+
+def _result(options: DemoOptions, home: Path, reports: list[Any], snapshot: DemoSnapshot,
+            started: float) -> DemoResult:
+    attempts = [a for s in snapshot.strikes for a in s.attempts]
+    latencies = [a.latency_ms for a in attempts if a.latency_ms > 0]
+    jitters = [abs(s.jitter_ms) for s in snapshot.strikes]
+    verdicts = {r.target_id: r.verdict for r in reports}
+    ours = [b for b in snapshot.held if not b.by_bot]
+    won = sum(1 for v in verdicts.values() if v == "won")
+    block = None
+    if ours:
+        places = sorted({b.location for b in ours})
+        hours = sorted(b.hour for b in ours)
+        block = (f"{'/'.join(places)} {hours[0]:02d}:00-{hours[-1] + 1:02d}:00 "
+                 f"({', '.join(sorted(b.who for b in ours))})")
+    result = DemoResult(
+        verdict="won" if won else (next(iter(verdicts.values()), "no strike")),
+        block=block, blocks_won=won, bookings_kept=len(ours),
+        bookings_released=len(snapshot.releases), attempts=len(attempts),
+        wins=sum(1 for a in attempts if a.result == "won"),
+        median_strike_ms=round(statistics.median(latencies), 1) if latencies else None,
+        median_jitter_ms=round(statistics.median(jitters), 3) if jitters else None,
+        bot_bookings=sum(1 for b in snapshot.held if b.by_bot),
+        elapsed_s=round(time.monotonic() - started, 1),
+        data_dir=str(home) if options.keep else None, snapshot=snapshot,
+    )
+    return result
