@@ -1,0 +1,91 @@
+"""The strike's own HTTP/1.1 connection: what it sends, what it parses, when httpx takes over."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from snipe.adapters.secrets import Secret
+from snipe.adapters.sites.base import Credentials
+from snipe.adapters.sites.http import ApiClient, StrikeWire, _parse_head, _read_body
+from snipe.domain.slots import slot_start
+from snipe.profiles import load_profile
+from snipe.sandbox.testing import running_sandbox
+
+
+def reader_of(data: bytes) -> asyncio.StreamReader:
+    reader = asyncio.StreamReader()
+    reader.feed_data(data)
+    reader.feed_eof()
+    return reader
+
+
+async def test_chunked_and_sized_bodies_are_read_to_their_end():
+    chunked = reader_of(b"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\nNEXT")
+    assert await _read_body(chunked, 200, [("transfer-encoding", "chunked")]) == (
+        b"hello world", False)
+    assert await chunked.read() == b"NEXT"  # the next answer is left on the connection
+    sized = reader_of(b"abcdef")
+    assert await _read_body(sized, 200, [("content-length", "3")]) == (b"abc", False)
+    assert await _read_body(reader_of(b"rest"), 200, []) == (b"rest", True)
+    assert await _read_body(reader_of(b""), 204, []) == (b"", False)
+
+
+def test_answer_heads_are_parsed_and_garbage_refused():
+    status, headers = _parse_head(b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\nDate: x\r\n\r\n")
+    assert status == 201 and ("content-length", "2") in headers and ("date", "x") in headers
+    with pytest.raises(ValueError, match="not an HTTP answer"):
+        _parse_head(b"<html>maintenance</html>\r\n\r\n")
+
+
+def test_no_wire_when_the_environment_routes_the_site_through_a_proxy(monkeypatch):
+    monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    assert StrikeWire.for_url(httpx.URL("https://x.example/api/"), 5.0) is None
+    assert StrikeWire.for_url(httpx.URL("http://x.example/api/"), 5.0) is not None
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator:
+    with running_sandbox(accounts=1, bots="none", rate_limit=0) as sb:
+        yield sb
+
+
+@pytest.fixture
+async def warm_api(sandbox):
+    sandbox.reset()
+    api = ApiClient(load_profile("sandbox", sandbox.base_url), account="user1")
+    session = await api.login(Credentials("user1", Secret("pass1"), "api"))
+    await api.warm()
+    yield api, session
+    await api.close()
+
+
+async def test_a_warm_client_strikes_over_the_wire_without_httpx(sandbox, warm_api, monkeypatch):
+    api, session = warm_api
+    x1 = api.profile.location("X1")
+    start = slot_start(sandbox.now().date() + timedelta(days=2), 18, api.profile.tz)
+
+    async def no_httpx(*args, **kwargs):
+        raise AssertionError("the strike went through httpx")
+
+    monkeypatch.setattr(api._client, "send", no_httpx)
+    booked = await api.resolve_and_book(session, x1, "X1 A", start)
+    assert (booked.location, booked.sub_location, booked.start) == ("X1", "X1 A", start)
+    assert [b["id"] for b in sandbox.bookings()] == [booked.id]
+    assert api.last_server_date is not None  # the Date header is still read
+
+
+async def test_a_connection_the_server_closed_hands_reads_back_to_httpx(sandbox, warm_api):
+    api, session = warm_api
+    await api._wire.close()  # as when the server drops an idle keep-alive connection
+    assert not api._wire.ready
+    held = await api.participations(session, sandbox.now())
+    assert held == []
+    await api.warm()  # the next warm-up opens it again
+    assert api._wire.ready
