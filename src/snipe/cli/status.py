@@ -18,11 +18,18 @@ def status(
     limit: Annotated[int, typer.Option(help="Upcoming strikes to show.", min=1)] = 20,
 ) -> None:
     """Upcoming strikes in firing order with countdowns, recent outcomes and bookings held."""
-    from snipe.services.records import status as read_status
+    from snipe.services.records import sqlite_file, status_from_file
 
     app_ctx = ctx_of(ctx)
     now = default_clock().now()
-    result = read_status(app_ctx.store(), now, limit=limit)
+    # A SQLite store is read directly (fast); any other, or one to create or migrate first,
+    # goes through the store.
+    path = sqlite_file(app_ctx.db_url)
+    result = status_from_file(path, now, limit=limit) if path is not None else None
+    if result is None:
+        from snipe.services.records import status as read_status
+
+        result = read_status(app_ctx.store(), now, limit=limit)
     if json_out:
         print_json(app_ctx.console, result.to_dict())
         return
