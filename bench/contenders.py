@@ -8,6 +8,8 @@
 - `ui`: our page path, `XDriver.book(via="ui")` on a booking page opened before the instant.
 - `pw_request`: a Playwright bot using `BrowserContext.request` for the same two API calls,
   fired at the instant by the same clock.
+- `floor2` (a reference, not a contender): the best any client can do without knowing the
+  `bookingId`: a raw slot lookup at the exact instant, then a raw booking, on an open socket.
 - `naive`: a cron-style bot: at xx:00:01 it starts Playwright and Chromium, logs in through the
   SSO pages and clicks its way to the booking.
 """
@@ -132,8 +134,57 @@ class Floor:
             self._sock.close()
 
 
+class TwoStepFloor(Floor):
+    name = "floor2"
+
+    def __init__(self, api_url: str, token: str, member_id: int, netid: str,
+                 profile: SiteProfile) -> None:
+        super().__init__(api_url, token, member_id, 0, netid)
+        self.profile = profile
+
+    def _lookup(self, unlock: Unlock) -> bytes:
+        loc = self.profile.location(unlock.location)
+        assert loc is not None
+        start = slot_start(unlock.day, unlock.hour, self.profile.tz)
+        flt: dict[str, Any] = {"startDate": format_instant(start),
+                               "endDate": format_instant(start + timedelta(minutes=1)),
+                               "tagIds": {"$in": [loc.tag_id]}}
+        sub = loc.sub_location(unlock.sub_location) if unlock.sub_location else None
+        if sub is not None:
+            flt["linkedProductId"] = {"$in": [sub.resource_id]}
+        path = self._path.rsplit("/", 1)[0] + "/bookable-slots?s=" + quote(
+            json.dumps(flt, separators=(",", ":")))
+        return (f"GET {path} HTTP/1.1\r\nHost: {self._host}\r\n"
+                f"Authorization: Bearer {self._token}\r\n\r\n").encode()
+
+    async def prepare(self, unlock: Unlock, offset_s: float) -> None:
+        await super().prepare(unlock, offset_s)
+        self._get = self._lookup(unlock)
+
+    async def strike(self, unlock: Unlock) -> Shot:
+        assert self._sock is not None
+        await shoot_at(unlock.instant.timestamp() - self._offset_s)
+        sock, self._sock = self._sock, None
+        try:
+            sock.sendall(self._get)
+            status, body = _read_answer(sock)
+            listed = json.loads(body)["data"] if status == 200 else []
+            if not listed:
+                return Shot(self.account, None, f"lookup answered {status}, nothing listed")
+            self._booking_id = int(listed[0]["bookingId"])
+            sock.sendall(self._request())
+            answer, _ = _read_answer(sock)
+        finally:
+            sock.close()
+        return Shot(self.account, None, None if answer == 201 else f"status {answer}")
+
+
 def _read_status(sock: socket.socket) -> int:
-    """Read one HTTP/1.1 answer (headers and a Content-Length body); its status code."""
+    return _read_answer(sock)[0]
+
+
+def _read_answer(sock: socket.socket) -> tuple[int, bytes]:
+    """Read one HTTP/1.1 answer (headers and a Content-Length body): status and body."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
@@ -149,7 +200,7 @@ def _read_status(sock: socket.socket) -> int:
         if not chunk:
             break
         body += chunk
-    return int(lines[0].split()[1]) if lines and len(lines[0].split()) > 1 else 0
+    return (int(lines[0].split()[1]) if lines and len(lines[0].split()) > 1 else 0), body
 
 
 class OurStrike:

@@ -15,6 +15,8 @@ LABELS = {
     "pw_request": "Playwright `context.request` (same two calls, same timing)",
     "naive": "naive cron bot (starts Chromium at xx:00:01, SSO login, clicks)",
 }
+REFERENCE_LABEL = ("reference: raw slot lookup at the instant, then raw POST, one open socket "
+                   "(the best a client can do without the bookingId)")
 TARGETS = {
     "api_vs_floor": "`api` strike median ≤ 2× the physical floor",
     "jitter_p99": "firing jitter p99 ≤ 5 ms",
@@ -50,8 +52,11 @@ def markdown(report: Report) -> str:
     floor = latency["floor"]["median"]
     lines = ["| unlock → booking committed on the server | median ms | p95 ms | p99 ms "
              "| median / floor | unlocks |", "|---|---:|---:|---:|---:|---:|"]
-    for method, label in LABELS.items():
-        figures = latency[method]
+    references = details.get("reference_ms", {})
+    rows = [(m, LABELS[m], latency[m]) for m in LABELS]
+    if references.get("floor2"):
+        rows.insert(1, ("floor2", REFERENCE_LABEL, references["floor2"]))
+    for method, label, figures in rows:
         ratio = (f"{figures['median'] / floor:.1f}×" if floor and figures["median"] is not None
                  else "–")
         rounds = details.get("latency", {}).get(method, {}).get("committed", "")
@@ -61,10 +66,13 @@ def markdown(report: Report) -> str:
     shots = details.get("jitter", {}).get("shots", "")
     lines += ["", f"Firing jitter of our timed shot against the server's instant ({shots} shots): "
               f"p50 {jitter['p50']} ms, p99 {jitter['p99']} ms.", "",
-              "| accounts in one instant | all committed (ms after the instant, median) "
-              "| RSS of browser + process (MB) |", "|---:|---:|---:|"]
+              "| accounts in one instant | all committed, snipe `api` (ms after the instant, "
+              "median) | floor: N raw POSTs at the instant (ms) | RSS of browser + process (MB) |",
+              "|---:|---:|---:|---:|"]
+    floors = {d["accounts"]: d.get("floor_median_ms") for d in details.get("scaling", [])}
     for row in results["scaling"]:
-        lines.append(f"| {row['accounts']} | {_ms(row['all_committed_ms'])} | {row['rss_mb']} |")
+        lines.append(f"| {row['accounts']} | {_ms(row['all_committed_ms'])} "
+                     f"| {_ms(floors.get(row['accounts']))} | {row['rss_mb']} |")
     lines += ["", "| against bot profile | our `api` strike wins | contested unlocks |",
               "|---|---:|---:|"]
     for bot, rate in results["win_rate"].items():

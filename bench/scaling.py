@@ -1,18 +1,22 @@
 """N accounts striking in one instant: time until every booking is committed, and memory.
 
 Each account books the same Fitness slot (capacity 60) through our `api` strike, all fired by
-one timed shot, as the engine fires a strike's attempts together. Memory is the RSS of this
-process (the daemon's role) plus the one Chromium (with a context per account, as during a
-strike window) and Playwright's driver.
+one timed shot, as the engine fires a strike's attempts together. Beside it, the floor for N:
+N raw booking requests (bookingId known) on N open sockets, sent at the exact instant, which
+shows how fast the site itself can commit N bookings. Memory is the RSS of this process (the
+daemon's role) plus the one Chromium (with a context per account, as during a strike window)
+and Playwright's driver.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 from dataclasses import dataclass, field
 from datetime import date
 
-from bench.contenders import Unlock, creds_of, jitter_ms
+from bench.contenders import Unlock, _read_status, creds_of, jitter_ms
 from bench.memory import tree_rss_mb
 from bench.rounds import arm
 from bench.site import BenchSite
@@ -31,6 +35,7 @@ class ScaleRun:
     failures: int = 0
     rss_mb: float = 0.0
     jitter_ms: list[float] = field(default_factory=list)
+    floor_ms: list[float] = field(default_factory=list)  # N raw requests, same instant
 
 
 async def _strike_once(site: BenchSite, driver: XDriver, unlock: Unlock, booking_id: int,
@@ -53,6 +58,35 @@ async def _strike_once(site: BenchSite, driver: XDriver, unlock: Unlock, booking
     return (max(c.created_at for c in commits) - unlock.instant.timestamp()) * 1000.0, jitter
 
 
+async def _raw_once(site: BenchSite, unlock: Unlock, booking_id: int,
+                    members: dict[str, tuple[str, int]]) -> float | None:
+    offset = await arm(site, unlock, LEAD_S)
+    host, port = site.base_url.removeprefix("http://").split(":")
+    sockets, payloads = [], []
+    for token, member in members.values():
+        body = json.dumps({"memberId": member, "bookingId": booking_id}).encode()
+        payloads.append(f"POST /api/participations HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        sock = socket.create_connection((host, int(port)))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sockets.append(sock)
+    await shoot_at(unlock.instant.timestamp() - offset)
+    try:
+        for sock, payload in zip(sockets, payloads, strict=True):
+            sock.sendall(payload)
+        for sock in sockets:
+            _read_status(sock)
+    finally:
+        for sock in sockets:
+            sock.close()
+    commits = [c for c in await asyncio.to_thread(site.commits)
+               if c.booking_id == booking_id and c.account in members]
+    if len(commits) < len(members):
+        return None
+    return (max(c.created_at for c in commits) - unlock.instant.timestamp()) * 1000.0
+
+
 async def measure_scaling(site: BenchSite, profile: SiteProfile, day: date, counts: list[int],
                           repeats: int, site_pid: int | None = None) -> list[ScaleRun]:
     unlock = Unlock.of(profile, "Fitness", None, day, 18)
@@ -67,6 +101,10 @@ async def measure_scaling(site: BenchSite, profile: SiteProfile, day: date, coun
             run = ScaleRun(n)
             # An uncounted first strike logs the new accounts in and opens their connections.
             await _strike_once(site, driver, unlock, booking_id, netids)
+            members = {}
+            for netid in netids:
+                members[netid] = await asyncio.to_thread(
+                    site.handle.login, netid, f"pass{netid.removeprefix('user')}")
             for _ in range(repeats):
                 committed, jitter = await _strike_once(site, driver, unlock, booking_id, netids)
                 run.jitter_ms.append(jitter)
@@ -74,6 +112,9 @@ async def measure_scaling(site: BenchSite, profile: SiteProfile, day: date, coun
                     run.failures += 1
                 else:
                     run.all_committed_ms.append(committed)
+                floor = await _raw_once(site, unlock, booking_id, members)
+                if floor is not None:
+                    run.floor_ms.append(floor)
             run.rss_mb = tree_rss_mb(exclude={site_pid} if site_pid else frozenset())
             runs.append(run)
     finally:

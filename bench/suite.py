@@ -12,11 +12,19 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.contenders import CronBot, Floor, OurStrike, PlaywrightRequest, Unlock, creds_of
+from bench.contenders import (
+    CronBot,
+    Floor,
+    OurStrike,
+    PlaywrightRequest,
+    TwoStepFloor,
+    Unlock,
+    creds_of,
+)
 from bench.rounds import Sample, interleaved, run_round
 from bench.scaling import measure_scaling
 from bench.site import site_process
-from bench.stats import METHODS, percentile, summary
+from bench.stats import METHODS, REFERENCES, percentile, summary
 from bench.status_time import time_status
 from bench.winrate import duel
 from snipe.adapters.sites.browser import BrowserPool
@@ -40,18 +48,20 @@ class Plan:
 
     @classmethod
     def full(cls) -> Plan:
-        return cls("full", {m: 30 for m in METHODS}, (1, 5, 10, 20), 5,
+        return cls("full", {m: 30 for m in (*METHODS, *REFERENCES)}, (1, 5, 10, 20), 5,
                    {"hall-rush": 20, "fast": 24}, 5)
 
     @classmethod
     def quick(cls) -> Plan:
-        return cls("quick", {"floor": 10, "api": 10, "pw_request": 10, "ui": 4, "naive": 3},
+        return cls("quick", {"floor": 10, "floor2": 10, "api": 10, "pw_request": 10, "ui": 4,
+                             "naive": 3},
                    (1, 5, 10), 3, {"hall-rush": 6, "fast": 8}, 3)
 
     @classmethod
     def tiny(cls) -> Plan:
         """Barely anything: checks that every part runs and the results have their shape."""
-        return cls("tiny", {"floor": 2, "api": 2, "pw_request": 2, "ui": 1, "naive": 1},
+        return cls("tiny", {"floor": 2, "floor2": 1, "api": 2, "pw_request": 2, "ui": 1,
+                            "naive": 1},
                    (1, 2), 1, {"hall-rush": 1, "fast": 2}, 1)
 
 
@@ -70,7 +80,7 @@ def target_day() -> date:
 
 
 async def measure_latency(plan: Plan, progress: Progress) -> tuple[list[Sample], dict[str, Any]]:
-    accounts = len(METHODS)
+    accounts = len(METHODS) + len(REFERENCES)
     with site_process(accounts=accounts, bots="none") as site:
         profile = load_profile("sandbox", site.base_url)
         day = target_day()
@@ -80,9 +90,11 @@ async def measure_latency(plan: Plan, progress: Progress) -> tuple[list[Sample],
         await asyncio.to_thread(site.handle.set_clock, unlock.instant - timedelta(seconds=5),
                                 1.0)
         token, member = await asyncio.to_thread(site.handle.login, "user1", "pass1")
+        token6, member6 = await asyncio.to_thread(site.handle.login, "user6", "pass6")
         driver = XDriver(profile, browser=BrowserPool())
         contenders = [
             Floor(site.api_url, token, member, booking_id, "user1"),
+            TwoStepFloor(site.api_url, token6, member6, "user6", profile),
             OurStrike(driver, creds_of("user2", "pass2"), "api"),
             OurStrike(driver, creds_of("user3", "pass3"), "ui"),
             PlaywrightRequest(driver, creds_of("user4", "pass4")),
@@ -154,6 +166,8 @@ async def measure_all(plan: Plan, progress: Progress) -> Report:
     }
     details = {
         "plan": plan.name,
+        "reference_ms": {r: summary(s.latency_ms for s in samples if s.method == r)
+                         for r in REFERENCES},
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "duration_s": round(time.monotonic() - started, 1),
         "machine": machine(),
@@ -161,12 +175,15 @@ async def measure_all(plan: Plan, progress: Progress) -> Report:
             m: {"rounds": sum(1 for s in samples if s.method == m),
                 "committed": sum(1 for s in samples if s.method == m and s.latency_ms is not None),
                 "errors": sorted({s.error for s in samples if s.method == m and s.error})}
-            for m in METHODS}},
+            for m in (*METHODS, *REFERENCES)}},
         "jitter": {"shots": len(jitters),
                    "mean_signed_ms": round(sum(jitters) / len(jitters), 3) if jitters else None},
         "scaling": [{"accounts": r.accounts, "repeats": len(r.all_committed_ms) + r.failures,
                      "failures": r.failures,
-                     "all_committed_ms": [round(v, 2) for v in r.all_committed_ms]}
+                     "all_committed_ms": [round(v, 2) for v in r.all_committed_ms],
+                     "floor_ms": [round(v, 2) for v in r.floor_ms],
+                     "floor_median_ms": (round(percentile(r.floor_ms, 50), 2)
+                                         if r.floor_ms else None)}
                     for r in runs],
         "win_rate": {bot: {"contested": d.contested, "won": d.won,
                            "uncontested": d.uncontested} for bot, d in duels.items()},

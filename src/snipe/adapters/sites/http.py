@@ -54,6 +54,11 @@ FIRST_RETRY_GAP_S = 0.05  # then doubling: a slot still absent is retried, never
 MAX_RETRY_GAP_S = 0.8
 NO_BODY = {204, 304}
 
+# Slot lookups in flight right now, by loop and URL. When several accounts strike the same slot
+# at one instant they share one lookup: the list is the same for everyone, the site gets one
+# GET instead of N, and the bookings leave sooner.
+_LOOKUPS: dict[tuple[int, str], asyncio.Future[Any]] = {}
+
 
 class ApiUnexpected(SiteChanged):
     """An API answer we do not understand (the page may still work: booking falls back to it)."""
@@ -438,8 +443,7 @@ class ApiClient:
             tries += 1
             request = self._slots_request(session, location, start, end, sub_location)
             try:
-                data = self.expect_json(await self.send(request, "slot lookup"), "slot lookup",
-                                        {200})
+                data = await self._shared_lookup(request)
                 for slot in self._slots_of(data):
                     if slot.start == start and (sub_location is None or slot.sub_location
                                                 and slot.sub_location.casefold()
@@ -456,6 +460,29 @@ class ApiClient:
             if tries >= limit or wait > left:
                 raise failure
             await self._sleep(wait)
+
+    async def _shared_lookup(self, request: httpx.Request) -> Any:
+        """The slot list of `request`, joining an identical lookup already in flight."""
+        key = (id(asyncio.get_running_loop()), str(request.url))
+        pending = _LOOKUPS.get(key)
+        if pending is not None:
+            try:
+                return await asyncio.shield(pending)
+            except Exception:  # another account's failure (its token, its 429) is not ours
+                pass
+        mine: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        _LOOKUPS[key] = mine
+        try:
+            data = self.expect_json(await self.send(request, "slot lookup"), "slot lookup", {200})
+            mine.set_result(data)
+            return data
+        except BaseException as exc:
+            mine.set_exception(exc if isinstance(exc, Exception) else TransientError(str(exc)))
+            mine.exception()  # retrieved: nobody else may be waiting
+            raise
+        finally:
+            if _LOOKUPS.get(key) is mine:
+                del _LOOKUPS[key]
 
     # -- bookings ---------------------------------------------------------------------------
 
