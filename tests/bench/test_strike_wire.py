@@ -89,3 +89,38 @@ async def test_a_connection_the_server_closed_hands_reads_back_to_httpx(sandbox,
     assert held == []
     await api.warm()  # the next warm-up opens it again
     assert api._wire.ready
+
+
+async def test_accounts_striking_one_slot_at_once_share_one_lookup():
+    from datetime import UTC, datetime
+
+    from snipe.adapters.sites.base import SiteSession
+
+    start = datetime(2026, 11, 26, 17, tzinfo=UTC)
+    lookups = 0
+
+    async def site(request: httpx.Request) -> httpx.Response:
+        nonlocal lookups
+        lookups += 1
+        await asyncio.sleep(0.01)  # both accounts ask while the first answer is on its way
+        return httpx.Response(200, json={"data": [{
+            "bookingId": 77, "bookableProductId": 20045, "linkedProductId": 4,
+            "startDate": "2026-11-26T17:00:00.000Z", "endDate": "2026-11-26T18:00:00.000Z",
+            "isAvailable": True, "booking": {"id": 77, "capacity": 1, "tagIds": [147]}}]})
+
+    profile = load_profile("sandbox", "http://site.test")
+    transport = httpx.MockTransport(site)
+    clients = [ApiClient(profile, account=f"user{n}", transport=transport) for n in (1, 2)]
+    sessions = [SiteSession("sandbox", f"user{n}", Secret(f"tok-{n}"), n, start)
+                for n in (1, 2)]
+    x1 = profile.location("X1")
+    try:
+        found = await asyncio.gather(*(c.find_slot(s, x1, "X1 A", start)
+                                       for c, s in zip(clients, sessions, strict=True)))
+        assert [slot.booking_id for slot in found] == [77, 77]
+        assert lookups == 1
+        await clients[0].find_slot(sessions[0], x1, "X1 A", start)  # nothing in flight now
+        assert lookups == 2
+    finally:
+        for client in clients:
+            await client.close()
