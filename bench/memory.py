@@ -23,29 +23,31 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def rss_kb(pid: int) -> int:
+def _field_kb(path: Path, name: str) -> int:
     try:
-        for line in (PROC / str(pid) / "status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in path.read_text().splitlines():
+            if line.startswith(name):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
 
 
-def tree_rss_mb(root: int | None = None, exclude: set[int] | frozenset[int] = frozenset()) -> float:
-    """RSS of `root` (default: this process) and its descendants, in MB, leaving out the
-    subtrees rooted at `exclude` (e.g. the site under test, also a child of ours).
+def tree_memory_mb(root: int | None = None,
+                   exclude: set[int] | frozenset[int] = frozenset()) -> tuple[float, float]:
+    """(RSS, PSS) of `root` (default: this process) and its descendants, in MB, leaving out
+    the subtrees rooted at `exclude` (e.g. the site under test, also a child of ours).
 
     RSS counts pages shared between processes once per process, so for a multi-process
-    browser it overstates what the machine really spends."""
+    browser it overstates what the machine spends; PSS splits shared pages between them."""
     tree = _children()
     todo = [os.getpid() if root is None else root]
-    total = 0
+    rss = pss = 0
     while todo:
         pid = todo.pop()
         if pid in exclude:
             continue
-        total += rss_kb(pid)
+        rss += _field_kb(PROC / str(pid) / "status", "VmRSS:")
+        pss += _field_kb(PROC / str(pid) / "smaps_rollup", "Pss:")
         todo.extend(tree.get(pid, []))
-    return round(total / 1024.0, 1)
+    return round(rss / 1024.0, 1), round(pss / 1024.0, 1)

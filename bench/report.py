@@ -67,12 +67,14 @@ def markdown(report: Report) -> str:
     lines += ["", f"Firing jitter of our timed shot against the server's instant ({shots} shots): "
               f"p50 {jitter['p50']} ms, p99 {jitter['p99']} ms.", "",
               "| accounts in one instant | all committed, snipe `api` (ms after the instant, "
-              "median) | floor: N raw POSTs at the instant (ms) | RSS of browser + process (MB) |",
-              "|---:|---:|---:|---:|"]
-    floors = {d["accounts"]: d.get("floor_median_ms") for d in details.get("scaling", [])}
+              "median) | floor: N raw POSTs at the instant (ms) | RSS of browser + process (MB) "
+              "| PSS (MB) |", "|---:|---:|---:|---:|---:|"]
+    extra = {d["accounts"]: d for d in details.get("scaling", [])}
     for row in results["scaling"]:
+        more = extra.get(row["accounts"], {})
         lines.append(f"| {row['accounts']} | {_ms(row['all_committed_ms'])} "
-                     f"| {_ms(floors.get(row['accounts']))} | {row['rss_mb']} |")
+                     f"| {_ms(more.get('floor_median_ms'))} | {row['rss_mb']} "
+                     f"| {more.get('pss_mb', '–')} |")
     lines += ["", "| against bot profile | our `api` strike wins | contested unlocks |",
               "|---|---:|---:|"]
     for bot, rate in results["win_rate"].items():

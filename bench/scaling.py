@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bench.contenders import Unlock, _read_status, creds_of, jitter_ms
-from bench.memory import tree_rss_mb
+from bench.memory import tree_memory_mb
 from bench.rounds import arm
 from bench.site import BenchSite
-from snipe.adapters.sites.browser import BrowserPool
 from snipe.adapters.sites.x import XDriver
 from snipe.domain.site import SiteProfile
 from snipe.services.shot import shoot_at
@@ -34,6 +33,7 @@ class ScaleRun:
     all_committed_ms: list[float] = field(default_factory=list)  # one per repeat
     failures: int = 0
     rss_mb: float = 0.0
+    pss_mb: float = 0.0
     jitter_ms: list[float] = field(default_factory=list)
     floor_ms: list[float] = field(default_factory=list)  # N raw requests, same instant
 
@@ -91,7 +91,7 @@ async def measure_scaling(site: BenchSite, profile: SiteProfile, day: date, coun
                           repeats: int, site_pid: int | None = None) -> list[ScaleRun]:
     unlock = Unlock.of(profile, "Fitness", None, day, 18)
     booking_id = (await asyncio.to_thread(site.handle.bulk_create, "Fitness", day, [18]))[0]
-    driver = XDriver(profile, browser=BrowserPool())
+    driver = XDriver(profile)
     runs = []
     try:
         for n in counts:
@@ -115,7 +115,8 @@ async def measure_scaling(site: BenchSite, profile: SiteProfile, day: date, coun
                 floor = await _raw_once(site, unlock, booking_id, members)
                 if floor is not None:
                     run.floor_ms.append(floor)
-            run.rss_mb = tree_rss_mb(exclude={site_pid} if site_pid else frozenset())
+            run.rss_mb, run.pss_mb = tree_memory_mb(
+                exclude={site_pid} if site_pid else frozenset())
             runs.append(run)
     finally:
         await driver.close()

@@ -27,7 +27,6 @@ from bench.site import site_process
 from bench.stats import METHODS, REFERENCES, percentile, summary
 from bench.status_time import time_status
 from bench.winrate import duel
-from snipe.adapters.sites.browser import BrowserPool
 from snipe.adapters.sites.x import XDriver
 from snipe.profiles import load_profile
 
@@ -91,7 +90,7 @@ async def measure_latency(plan: Plan, progress: Progress) -> tuple[list[Sample],
                                 1.0)
         token, member = await asyncio.to_thread(site.handle.login, "user1", "pass1")
         token6, member6 = await asyncio.to_thread(site.handle.login, "user6", "pass6")
-        driver = XDriver(profile, browser=BrowserPool())
+        driver = XDriver(profile)
         contenders = [
             Floor(site.api_url, token, member, booking_id, "user1"),
             TwoStepFloor(site.api_url, token6, member6, "user6", profile),
@@ -183,7 +182,8 @@ async def measure_all(plan: Plan, progress: Progress) -> Report:
                      "all_committed_ms": [round(v, 2) for v in r.all_committed_ms],
                      "floor_ms": [round(v, 2) for v in r.floor_ms],
                      "floor_median_ms": (round(percentile(r.floor_ms, 50), 2)
-                                         if r.floor_ms else None)}
+                                         if r.floor_ms else None),
+                     "pss_mb": r.pss_mb}
                     for r in runs],
         "win_rate": {bot: {"contested": d.contested, "won": d.won,
                            "uncontested": d.uncontested} for bot, d in duels.items()},

@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from bench.contenders import Unlock, creds_of, jitter_ms
 from bench.rounds import arm
 from bench.site import site_process
-from snipe.adapters.sites.browser import BrowserPool
 from snipe.adapters.sites.x import XDriver
 from snipe.profiles import load_profile
 from snipe.sandbox.bots import ARRIVAL_S
@@ -51,7 +50,7 @@ async def duel(bot: str, first_day: date, rounds: int, seed: int = 1) -> Duel:
     result = Duel(bot, jitter_ms=[])
     with site_process(accounts=1, bots=bot, seed=seed) as site:
         profile = load_profile("sandbox", site.base_url)
-        driver = XDriver(profile, browser=BrowserPool())
+        driver = XDriver(profile)
         creds = creds_of("user1", "pass1")
         settle_s = ARRIVAL_S[bot][1] + 0.2
         try:
