@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from snipe.cli.app import abort, app, ctx_of
@@ -61,7 +62,7 @@ def list_(
     if json_out:
         print_json(ctx_of(ctx).console, {"accounts": [v.to_dict() for v in views]})
         return
-    table = Table(header_style="bold")
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD)
     for column in ("netid", "site", "active", "bookings held"):
         table.add_column(column)
     for v in views:

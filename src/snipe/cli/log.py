@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from snipe.cli.app import app, ctx_of
@@ -24,7 +25,7 @@ def log(
     if json_out:
         print_json(ctx_of(ctx).console, {"log": [e.to_dict() for e in entries]})
         return
-    table = Table(header_style="bold")
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD)
     for column in ("when (UTC)", "account", "action", "slot", "location", "ms", "message"):
         table.add_column(column)
     for e in entries:

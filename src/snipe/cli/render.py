@@ -69,7 +69,7 @@ def strikes_table(strikes: Iterable[StrikeView], now: datetime, title: str | Non
 
 
 def bookings_table(bookings: Iterable[BookingView], title: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
     for column in ("id", "slot", "location", "account", "status", "target", "reference"):
         table.add_column(column)
     for b in bookings:
