@@ -70,3 +70,13 @@ def cli(capsys, monkeypatch) -> Callable[..., Result]:  # type: ignore[no-untype
 def snipe(cli, home, frozen_now) -> Callable[..., Result]:  # type: ignore[no-untyped-def]
     """The CLI with a fresh data dir and the clock pinned to NOW."""
     return cli
+
+
+@pytest.fixture
+def bookings(tmp_path: Path) -> Path:
+    """A private copy of the example bookings file the test may edit."""
+    src = Path(__file__).resolve().parents[1] / "bookings.example.json"
+    dst = tmp_path / "bookings.json"
+    dst.write_text(src.read_text())
+    dst.chmod(0o600)
+    return dst
