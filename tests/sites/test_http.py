@@ -78,7 +78,7 @@ async def test_find_slot_retries_in_a_bounded_burst_until_it_unlocks(api, site, 
     slot = await api.find_slot(session, api.profile.location("X1"), "X1 A", START)
     assert slot.booking_id == 501
     assert site.lookups == 4
-    assert sleeps.waits == [0.05, 0.1, 0.2]
+    assert sleeps.waits == [0.01, 0.02, 0.04]
 
 
 async def test_find_slot_gives_up_after_the_fair_use_bound(api, site, sleeps) -> None:

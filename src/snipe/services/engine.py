@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LEAD_S = 60.0
 CLOCK_MAX_AGE_S = 300.0
-MAX_STRIKES_PER_WAKE = 40  # a wake-up always ends, whatever the site answers
+MAX_STRIKES_PER_WAKE = 40
+REWARM_BEFORE_S = 2.0  # a wake-up always ends, whatever the site answers
 
 
 @dataclass
@@ -267,8 +268,14 @@ class Engine:
         ready = [a for a in strike.attempts if a.account not in unusable]
         claimed, refused = records.claim(self.store, target_id, profile, ready)
         results += [AttemptResult(a, LIMIT, message=why) for a, why in refused]
-        clock = driver.clock
-        jitter = await shoot_at(clock.local_for(strike.fire_at))
+        deadline = driver.clock.local_for(strike.fire_at)
+        if deadline - time.time() > REWARM_BEFORE_S + 0.5:
+            # Servers drop idle keep-alive connections within seconds: open them again just
+            # before the instant, so the shot pays no handshake.
+            await shoot_at(deadline - REWARM_BEFORE_S)
+            await asyncio.gather(*(driver.api(n).warm() for n in dict.fromkeys(
+                a.account for a in claimed)), return_exceptions=True)
+        jitter = await shoot_at(deadline)
         fired = await asyncio.gather(*(self._attempt(driver, profile, a) for a in claimed))
         results += fired
         report = StrikeReport(state.target.name, strike.fire_at, jitter, results,

@@ -23,6 +23,8 @@ from email.utils import parsedate_to_datetime
 
 from snipe.errors import TransientError
 
+STAMP_RESOLUTION_S = 0.001  # the time endpoint answers whole milliseconds
+
 
 @dataclass(frozen=True)
 class ServerClock:
@@ -126,12 +128,12 @@ def from_stamps(stamps: Sequence[Stamp], rate: float | None = None) -> ServerClo
     if not stamps:
         raise ValueError("no time samples")
     r = rate if rate and rate > 0 else estimate_rate(stamps)
-    lo, hi = _intersect([(s.server - r * s.received, s.server - r * s.sent) for s in stamps])
+    # A stamp is truncated to the millisecond: the server's clock read [server, server + 1 ms).
+    lo, hi = _intersect([(s.server - r * s.received, s.server + STAMP_RESOLUTION_S - r * s.sent)
+                         for s in stamps])
     anchor = stamps[-1].received
     b = (lo + hi) / 2
-    # ms resolution of the endpoint adds half a millisecond of doubt.
-    return ServerClock(anchor, r * anchor + b, r, (hi - lo) / 2 + 0.0005, "time endpoint",
-                       len(stamps))
+    return ServerClock(anchor, r * anchor + b, r, (hi - lo) / 2, "time endpoint", len(stamps))
 
 
 def parse_date_header(value: str | None) -> int | None:

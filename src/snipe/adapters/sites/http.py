@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 10.0
 READ_RETRIES = 2  # extra tries for idempotent reads on transient failures
-FIRST_RETRY_GAP_S = 0.05  # then doubling: a slot still absent is retried, never hammered
+FIRST_RETRY_GAP_S = 0.01  # then doubling: a slot still absent is retried, never hammered
 MAX_RETRY_GAP_S = 0.8
 NO_BODY = {204, 304}
 
