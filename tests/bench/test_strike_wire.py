@@ -11,7 +11,8 @@ import pytest
 
 from snipe.adapters.secrets import Secret
 from snipe.adapters.sites.base import Credentials
-from snipe.adapters.sites.http import ApiClient, StrikeWire, _parse_head, _read_body
+from snipe.adapters.sites.http import ApiClient
+from snipe.adapters.sites.wire import StrikeWire, _parse_head, _read_body
 from snipe.domain.slots import slot_start
 from snipe.profiles import load_profile
 from snipe.sandbox.testing import running_sandbox
