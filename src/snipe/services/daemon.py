@@ -154,10 +154,11 @@ class Daemon:
     monitor: bool = True  # watch for slots freed after the rush (serve mode)
     monitor_interval_s: float = 45.0
     monitor_budget: int = 12  # requests per poll, at most
+    on_strike: Any = None  # callback(StrikeReport) after each strike, for live views
 
     def __post_init__(self) -> None:
         self.engine = Engine(self.store, notifier=self.notifier, lead_s=self.lead_s,
-                             driver_options=self.driver_options)
+                             driver_options=self.driver_options, on_strike=self.on_strike)
         self.stop = asyncio.Event()
         self.scheduler: Any = None
         self._in_flight = 0

@@ -186,7 +186,6 @@ async def _run(options: DemoOptions, home: Path, watch: Callable[[DemoSnapshot],
     from snipe.profiles import load_profile
     from snipe.sandbox.testing import async_running_sandbox
     from snipe.services.daemon import Daemon
-    from snipe.services.engine import Engine
     from snipe.services.records import list_log
     from snipe.services.schedule import schedule_file
 
@@ -210,10 +209,7 @@ async def _run(options: DemoOptions, home: Path, watch: Callable[[DemoSnapshot],
         snapshot = DemoSnapshot(clock.now(), unlocks[0], None, strikes)
         try:
             await asyncio.to_thread(schedule_file, store, path, datetime.now(UTC))
-            daemon = Daemon(store, home, lead_s=LEAD_S)
-            daemon.engine = Engine(store, notifier=daemon.notifier, lead_s=LEAD_S,
-                                   driver_options=daemon.driver_options,
-                                   on_strike=strikes.append)
+            daemon = Daemon(store, home, lead_s=LEAD_S, on_strike=strikes.append)
 
             async def refresh(poll_site: bool) -> None:
                 now = clock.now()

@@ -222,7 +222,9 @@ class BookingPage(Page):
         item = self.slot_item(hour)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(wait_s, 0.0)
-        settle_ms = 1500.0
+        # At a strike (`wait_s` > 0) the list on a page prepared before the instant is stale:
+        # look briefly, then reload, instead of waiting for a slot that cannot appear by itself.
+        settle_ms = 1500.0 if wait_s <= 0 else 100.0
         reloads = 0
         while True:
             try:
