@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, insert, select, true, update
 
 from snipe.domain.site import AccountRules
-from snipe.sandbox.catalogue import Catalogue, booking_json
+from snipe.sandbox.catalogue import Catalogue, booking_json, linked_json
 from snipe.sandbox.clock import Clock, iso
 from snipe.sandbox.refusals import Refusal
 from snipe.sandbox.store import Store, accounts, allowances, participations, slots
@@ -35,10 +35,6 @@ class Booked:
 
     def json(self) -> dict[str, Any]:
         slot = self.slot
-        linked = (
-            {"id": slot.linked_product_id, "name": slot.sub_location}
-            if slot.linked_product_id is not None else None
-        )
         return {
             "id": self.id,
             "memberId": self.account_id,
@@ -46,7 +42,7 @@ class Booked:
             "booking": booking_json(slot),
             "createdAt": iso(self.created_at),
             "product": {"id": slot.product_id, "name": slot.location},
-            "linkedProduct": linked,
+            "linkedProduct": linked_json(slot),
         }
 
     def state_json(self) -> dict[str, Any]:

@@ -154,12 +154,15 @@ def booking_json(slot: Any) -> dict[str, Any]:
     }
 
 
+def linked_json(slot: Any) -> dict[str, Any] | None:
+    """A slot's sub-location as the API shows it (`linkedProduct`), or None."""
+    if slot.linked_product_id is None:
+        return None
+    return {"id": slot.linked_product_id, "name": slot.sub_location}
+
+
 def slot_json(slot: Any) -> dict[str, Any]:
     """One item of `GET /bookable-slots`."""
-    linked = (
-        {"id": slot.linked_product_id, "name": slot.sub_location}
-        if slot.linked_product_id is not None else None
-    )
     return {
         "bookingId": slot.booking_id,
         "bookableProductId": slot.product_id,
@@ -169,5 +172,5 @@ def slot_json(slot: Any) -> dict[str, Any]:
         "isAvailable": slot.participation_count < slot.capacity,
         "booking": booking_json(slot),
         "product": {"id": slot.product_id, "name": slot.location},
-        "linkedProduct": linked,
+        "linkedProduct": linked_json(slot),
     }
