@@ -19,9 +19,19 @@ X1_X3 = [{"rank": 1, "location": "X1", "max_accounts": 3},
          {"rank": 2, "location": "X3", "max_accounts": 3}]
 
 
-def run_daemon(arena, within_s: float = 40.0):
+class Recorder:
+    """A notifier that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.events = []
+
+    def send(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.events.append(event)
+
+
+def run_daemon(arena, within_s: float = 40.0, notifier=None):  # type: ignore[no-untyped-def]
     async def go():
-        daemon = Daemon(arena.store, arena.home, lead_s=LEAD_S)
+        daemon = Daemon(arena.store, arena.home, lead_s=LEAD_S, notifier=notifier or Recorder())
         try:
             return await daemon.run_once(within_s)
         finally:
@@ -32,8 +42,12 @@ def run_daemon(arena, within_s: float = 40.0):
 
 def test_wins_three_consecutive_x1_hours_with_three_accounts_and_releases_the_rest(arena):
     write_target(arena, X1_X3)
-    reports = run_daemon(arena)
+    told = Recorder()
+    reports = run_daemon(arena, notifier=told)
     assert reports[-1].verdict == "won"
+    kinds = [e.kind for e in told.events]
+    assert kinds.count("block_completed") == 1 and "booking_won" in kinds
+    assert not any("pass" in e.message for e in told.events)
     ours = arena.ours()
     assert {b["location"] for b in ours} == {"X1"}
     assert len({b["account"] for b in ours}) == 3

@@ -38,7 +38,7 @@ from snipe.adapters.sites.errors import (
 from snipe.domain.ledger import ERROR, FULL, LIMIT, NOT_OPEN, WON, Attempt, Outcome, PlanState
 from snipe.domain.planner import Decision, Release, Strike, decide
 from snipe.domain.site import SiteProfile
-from snipe.errors import SnipeError
+from snipe.errors import NotFoundError, SnipeError
 from snipe.services import strike_records as records
 from snipe.services.shot import shoot_at
 
@@ -154,9 +154,16 @@ class Engine:
 
     def _notify(self, kind: str, message: str, target: str | None = None,
                 account: str | None = None) -> None:
+        """Deliver on a worker thread: a slow mail server must not delay another strike."""
         from snipe.adapters.notify import send_quietly
 
-        send_quietly(self.notifier, Event(kind, message, datetime.now(UTC), target, account))
+        event = Event(kind, message, datetime.now(UTC), target, account)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            send_quietly(self.notifier, event)
+            return
+        loop.run_in_executor(None, send_quietly, self.notifier, event)
 
     # -- one wake-up ------------------------------------------------------------------------
 
@@ -230,8 +237,6 @@ class Engine:
             try:
                 await driver.cancel(self.credentials(booking.account), int(booking.ref))
             except SnipeError as exc:
-                from snipe.errors import NotFoundError
-
                 if not isinstance(exc, NotFoundError):
                     log.warning("could not release %s: %s", booking.describe(), exc)
                     continue
@@ -265,6 +270,7 @@ class Engine:
                 results.append(AttemptResult(a, ERROR, message="account could not log in"))
         if strike.releases_before:
             state = await self._release(profile, target_id, state, strike.releases_before)
+            records.save_state(self.store, target_id, state)
         ready = [a for a in strike.attempts if a.account not in unusable]
         claimed, refused = records.claim(self.store, target_id, profile, ready)
         results += [AttemptResult(a, LIMIT, message=why) for a, why in refused]
