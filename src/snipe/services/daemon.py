@@ -86,15 +86,27 @@ def setup_logging(home: Path, verbose: bool = False) -> Path:
 
 
 def mark_missed(store: Store, now: datetime) -> list[Strike]:
-    """Scheduled strikes whose instant passed while nobody was running: say so, once."""
+    """Strikes whose unlock instant passed while nobody was running: say so, once.
+
+    A strike planned for a slot that was already open (fired "now" when planned) missed no
+    unlock; the engine simply books it at its next wake-up.
+    """
+    from snipe.profiles import load_profile
+
     with store.unit_of_work() as uow:
-        missed = list(uow.session.scalars(
+        late = uow.session.scalars(
             select(Strike).where(Strike.status == "scheduled",
                                  Strike.scheduled_execution < now - timedelta(seconds=MISSED_AFTER_S))
-        ))
-        for strike in missed:
+        )
+        missed = []
+        for strike in late:
+            location = load_profile(strike.target.site_profile).location(strike.location)
+            unlock = strike.slot_start - location.window if location else strike.scheduled_execution
+            if strike.scheduled_execution > unlock + timedelta(seconds=1):
+                continue
             strike.status = "missed"
             strike.executed_at = now
+            missed.append(strike)
         uow.commit()
     return missed
 
