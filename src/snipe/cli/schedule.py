@@ -67,10 +67,13 @@ def _explain(console, result) -> None:  # type: ignore[no-untyped-def]
         day = f" on {plan.day:%A %d %B %Y}" if plan.day else ""
         accepts = (f"; {plan.target.min_length} h accepted as fallback"
                    if plan.target.min_length < plan.target.length else "")
+        lines = list(plan.explanation)
+        # The planner's first line is "<name>: <verdict>"; fold it into our header.
+        verdict = lines.pop(0).split(": ", 1)[-1] if lines else "nothing to plan"
         console.print(f"[bold]{plan.target.name}[/]: {plan.target.length} consecutive hour(s)"
-                      f"{day}{accepts}", highlight=False)
-        for line in plan.explanation:
-            console.print(f"  {line}", highlight=False)
+                      f"{day}{accepts} — {verdict}", highlight=False)
+        for line in lines:
+            console.print(line, highlight=False)
 
 
 @app.command()
