@@ -51,7 +51,7 @@ def arena(sandbox, home, tmp_path) -> Iterator[Arena]:
     """A fresh sandbox state, its clock a few real seconds before the first X1 unlock."""
     sandbox.reset()
     day = target_day()
-    sandbox.set_clock(now=first_unlock(day) - timedelta(seconds=(LEAD_S + 3) * RATE), rate=RATE)
+    sandbox.set_clock(now=first_unlock(day) - timedelta(seconds=(LEAD_S + 5) * RATE), rate=RATE)
     store = Store.open(None)
     yield Arena(sandbox, store, home, day, tmp_path / "bookings.json")
     store.dispose()

@@ -323,12 +323,16 @@ class Engine:
         driver = self.driver(profile)
         days = sorted(state.target.days)
         since = datetime(days[0].year, days[0].month, days[0].day, tzinfo=profile.tz)
-        for netid in state.accounts:
-            try:
-                held = await driver.my_bookings(self.credentials(netid), since)
-            except SnipeError as exc:
-                log.warning("cannot read the bookings of %s: %s", netid, exc)
+        # All accounts at once: each may need a login first, and the strike may be near.
+        answers = await asyncio.gather(
+            *(driver.my_bookings(self.credentials(n), since) for n in state.accounts),
+            return_exceptions=True)
+        for netid, held in zip(state.accounts, answers, strict=True):
+            if isinstance(held, SnipeError):
+                log.warning("cannot read the bookings of %s: %s", netid, held)
                 continue
+            if isinstance(held, BaseException):
+                raise held
             records.merge_site_bookings(self.store, netid, profile, held, set(days))
 
 
