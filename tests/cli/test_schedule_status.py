@@ -138,3 +138,14 @@ def test_notification_settings_are_saved_sealed(snipe, bookings, home):
     assert load_notify_settings(home).urls == ("json://127.0.0.1:9/hook?token=abc123",)
     assert b"abc123" not in (home / "notify.sealed").read_bytes()
     assert ((home / "notify.sealed").stat().st_mode & 0o777) == 0o600
+
+
+def test_scheduling_again_later_keeps_the_rows_of_slots_already_open(snipe, bookings,
+                                                                     monkeypatch):
+    first = snipe("schedule", str(bookings), "--json").json()["strikes"]
+    open_now = [s for s in first if s["location"] == "Fitness"]
+    assert open_now and all(s["countdown_s"] < 0 for s in open_now)  # unlocked days ago
+    monkeypatch.setenv("SNIPE_NOW", "2026-11-22T09:10:00+00:00")  # ten minutes later
+    again = snipe("schedule", str(bookings), "--json").json()["strikes"]
+    assert [s["id"] for s in again] == [s["id"] for s in first]
+    assert len(snipe("jobs", "list", "--json").json()["strikes"]) == len(first)

@@ -12,7 +12,7 @@ from snipe.domain.narrate import explain
 from snipe.domain.planner import Decision, decide
 from snipe.domain.scoring import WCScore, score_block
 from snipe.domain.site import SiteProfile
-from snipe.domain.slots import Block, candidate_blocks, slot_start
+from snipe.domain.slots import Block, candidate_blocks, slot_start, unlock_instant
 from snipe.domain.targets import Target
 
 ROLE_ORDER = (PRIMARY, FALLBACK, INSURANCE, BACKUP)
@@ -86,9 +86,14 @@ def forecast_rows(decision: Decision, target: Target, profile: SiteProfile) -> l
         subs = tuple(dict.fromkeys(a.sub_location for a in attempts if a.sub_location))
         accounts = tuple(dict.fromkeys(a.account for a in attempts))
         role = min((a.role for a in attempts), key=ROLE_ORDER.index)
+        start = slot_start(first.day, first.hour, profile.tz)
+        loc = profile.location(location)
+        if loc is not None:
+            # A slot already open fires "now"; its row keeps the unlock instant, so planning
+            # again later finds the same row instead of adding one per run.
+            fire_at = min(fire_at, unlock_instant(start, loc.window))
         rows.append(PlannedStrike(
-            target.name, ranks.get(location, 0), role, location, subs, accounts,
-            slot_start(first.day, first.hour, profile.tz), fire_at,
+            target.name, ranks.get(location, 0), role, location, subs, accounts, start, fire_at,
         ))
     return rows
 

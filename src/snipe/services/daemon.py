@@ -88,25 +88,19 @@ def setup_logging(home: Path, verbose: bool = False) -> Path:
 def mark_missed(store: Store, now: datetime) -> list[Strike]:
     """Strikes whose unlock instant passed while nobody was running: say so, once.
 
-    A strike planned for a slot that was already open (fired "now" when planned) missed no
-    unlock; the engine simply books it at its next wake-up.
+    A strike planned for a slot that was already open missed no unlock (its row was written
+    after its instant); the engine simply books it at its next wake-up.
     """
-    from snipe.profiles import load_profile
-
     with store.unit_of_work() as uow:
         late = uow.session.scalars(
             select(Strike).where(Strike.status == "scheduled",
-                                 Strike.scheduled_execution < now - timedelta(seconds=MISSED_AFTER_S))
+                                 Strike.scheduled_execution < now - timedelta(seconds=MISSED_AFTER_S),
+                                 Strike.created_at < Strike.scheduled_execution)
         )
-        missed = []
-        for strike in late:
-            location = load_profile(strike.target.site_profile).location(strike.location)
-            unlock = strike.slot_start - location.window if location else strike.scheduled_execution
-            if strike.scheduled_execution > unlock + timedelta(seconds=1):
-                continue
+        missed = list(late)
+        for strike in missed:
             strike.status = "missed"
             strike.executed_at = now
-            missed.append(strike)
         uow.commit()
     return missed
 

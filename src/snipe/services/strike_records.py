@@ -143,9 +143,12 @@ def record_strike(store: Store, target_id: int, profile: SiteProfile, report: St
         for r in report.attempts:
             start = slot_start(r.attempt.day, r.attempt.hour, profile.tz)
             per_slot.setdefault((r.attempt.location, start), []).append(r)
+        waiting = {(s.location, s.slot_start): s for s in row.strikes if s.status == "scheduled"}
         for (location, start), results in per_slot.items():
-            strike = strikes.get((report.fire_at, location, start))
-            if strike is None:
+            strike = strikes.get((report.fire_at, location, start)) or waiting.get((location, start))
+            if strike is not None:
+                strike.scheduled_execution = report.fire_at  # when it really fired
+            else:
                 local = start.astimezone(profile.tz)
                 strike = Strike(target=row, location=location, scheduled_execution=report.fire_at,
                                 target_date=local.date(), target_time=f"{local:%H:%M}",
