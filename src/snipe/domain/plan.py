@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from snipe.domain.ledger import BACKUP, FALLBACK, INSURANCE, PRIMARY, Attempt, PlanState
 from snipe.domain.narrate import explain
@@ -28,11 +28,6 @@ class PlannedStrike:
     accounts: tuple[str, ...]
     slot_start: datetime  # aware, site timezone
     fire_at: datetime  # aware, UTC
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        """Identity used to persist a plan idempotently."""
-        return (self.target, self.fire_at.astimezone(UTC).isoformat(), self.location)
 
     def already_open(self, now: datetime) -> bool:
         return self.fire_at <= now

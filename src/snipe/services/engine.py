@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from snipe.adapters.db.models import Target as TargetRow
 from snipe.adapters.db.store import Store
 from snipe.adapters.notify import (
     BLOCK_COMPLETED,
@@ -321,8 +320,8 @@ class Engine:
     async def reconcile(self, profile: SiteProfile, state: PlanState) -> None:
         """Read every account's bookings on the site and make the store agree with them."""
         driver = self.driver(profile)
-        days = sorted(state.target.days)
-        since = datetime(days[0].year, days[0].month, days[0].day, tzinfo=profile.tz)
+        first = min(state.target.days)
+        since = datetime(first.year, first.month, first.day, tzinfo=profile.tz)
         # All accounts at once: each may need a login first, and the strike may be near.
         answers = await asyncio.gather(
             *(driver.my_bookings(self.credentials(n), since) for n in state.accounts),
@@ -333,9 +332,5 @@ class Engine:
                 continue
             if isinstance(held, BaseException):
                 raise held
-            records.merge_site_bookings(self.store, netid, profile, held, set(days))
+            records.merge_site_bookings(self.store, netid, profile, held, since)
 
-
-def target_row(store: Store, target_id: int) -> TargetRow | None:
-    with store.reading() as session:
-        return session.get(TargetRow, target_id)

@@ -7,7 +7,7 @@ for an instant or for the site.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from snipe.domain.plan import forecast_rows
 from snipe.domain.planner import Decision
 from snipe.domain.site import SiteProfile
 from snipe.domain.slots import slot_start
-from snipe.services.plan_store import held_bookings, sync_forecast
+from snipe.services.plan_store import load_state, sync_forecast
 
 if TYPE_CHECKING:
     from snipe.adapters.sites.base import Participation
@@ -40,11 +40,11 @@ def load(store: Store, target_id: int) -> tuple[TargetRow, SiteProfile] | None:
 
 
 def state_of(store: Store, row: TargetRow, profile: SiteProfile) -> PlanState:
+    """The target's plan state as stored now, with what its accounts hold."""
     with store.reading() as session:
         fresh = session.get(TargetRow, row.id)
-        assert fresh is not None and fresh.plan_state is not None
-        state = PlanState.from_dict(fresh.plan_state, profile)
-        return state.reconciled(held_bookings(session, state.accounts, fresh, state.target.name))
+        assert fresh is not None
+        return load_state(session, fresh, profile)
 
 
 def needs_reconcile(store: Store, state: PlanState) -> bool:
@@ -211,10 +211,8 @@ def mark_released(store: Store, booking: HeldBooking, reason: str) -> None:
 
 
 def merge_site_bookings(store: Store, netid: str, profile: SiteProfile,
-                        held: list[Participation], days: set[date]) -> None:
-    """Make the store agree with the bookings the site shows for `netid` from the first day on."""
+                        held: list[Participation], since: datetime) -> None:
+    """Make the store agree with the bookings the site shows for `netid` from `since` on."""
     from snipe.services.site_ops import SyncReport, merge_held
 
-    first = min(days)
-    since = datetime(first.year, first.month, first.day, tzinfo=profile.tz)
     merge_held(store, netid, profile, held, since, SyncReport())
