@@ -1,7 +1,14 @@
-"""End-to-end fixtures: a sandbox on a fast clock and a bookings file aimed at its future."""
+"""End-to-end fixtures: a sandbox whose clock runs fast between unlocks and at real speed around
+each one, accounts logged in before the clock runs, and a bookings file aimed at its future.
+
+Everything real (browser logins, process start-up, a busy CPU) happens either with the sandbox
+clock at real speed, or in the real seconds the daemon's lead gives it before an unlock; no
+outcome depends on how fast this machine is.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,17 +19,23 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from snipe.adapters.db.store import Store
+from snipe.adapters.sites.timeline import Timeline
 from snipe.sandbox.testing import running_sandbox
+from snipe.services.accounts import add_account
 from snipe.services.schedule import schedule_file
+from snipe.services.site_ops import check_logins
 
 AMS = ZoneInfo("Europe/Amsterdam")
-RATE = 1200.0  # one sandbox hour every three real seconds
-LEAD_S = 4.0  # real seconds the engine wakes before a strike (logins, clock, connections)
+RATE = 2400.0  # between unlocks, forty sandbox minutes a real second
+REAL_SPEED = ((-3.0, 3.0),)  # site seconds around each unlock that pass at real speed
+LEAD_S = 3.0  # real seconds the engine wakes before a strike, its accounts logged in
+FIRST_UNLOCK_IN_S = 5.0  # real seconds from the clock's start to the first unlock
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator:
-    with running_sandbox(accounts=4, bots="hall-rush", seed=7, rate_limit=0) as sb:
+    with running_sandbox(accounts=4, bots="hall-rush", seed=7, rate_limit=0,
+                         real_speed=REAL_SPEED) as sb:
         yield sb
 
 
@@ -37,6 +50,23 @@ class Arena:
     def ours(self) -> list[dict]:
         return [b for b in self.sandbox.bookings() if b["by"] == "account"]
 
+    @property
+    def first_unlock(self) -> datetime:
+        return first_unlock(self.day)
+
+    def go(self, real_s: float = FIRST_UNLOCK_IN_S) -> None:
+        """Run the clock fast from `real_s` real seconds before the first unlock."""
+        start = Timeline(RATE, REAL_SPEED).site_after(self.first_unlock.timestamp(), -real_s)
+        self.sandbox.set_clock(now=datetime.fromtimestamp(start, UTC), rate=RATE)
+
+    def log_in(self, accounts: int) -> None:
+        """Add the accounts and log them in, as `snipe accounts add` does at home."""
+        for n in range(1, accounts + 1):
+            add_account(self.store, f"user{n}", f"pass{n}", "sandbox", self.sandbox.base_url)
+        checks = asyncio.run(check_logins(self.store, [f"user{n}" for n in
+                                                       range(1, accounts + 1)]))
+        assert [c.state for c in checks] == ["ok"] * accounts, checks
+
 
 def target_day() -> date:
     return (datetime.now(AMS) + timedelta(days=10)).date()
@@ -48,10 +78,10 @@ def first_unlock(day: date, hour: int = 11) -> datetime:
 
 @pytest.fixture
 def arena(sandbox, home, tmp_path) -> Iterator[Arena]:
-    """A fresh sandbox state, its clock a few real seconds before the first X1 unlock."""
+    """A fresh sandbox state, its clock at real speed two hours before the first X1 unlock."""
     sandbox.reset()
     day = target_day()
-    sandbox.set_clock(now=first_unlock(day) - timedelta(seconds=(LEAD_S + 5) * RATE), rate=RATE)
+    sandbox.set_clock(now=first_unlock(day) - timedelta(hours=2), rate=1.0)
     store = Store.open(None)
     yield Arena(sandbox, store, home, day, tmp_path / "bookings.json")
     store.dispose()
@@ -59,7 +89,12 @@ def arena(sandbox, home, tmp_path) -> Iterator[Arena]:
 
 
 def write_target(arena: Arena, priorities: list[dict], accounts: int = 3, hours: int = 3,
-                 window: tuple[str, str] = ("11:00", "14:00")) -> None:
+                 window: tuple[str, str] = ("11:00", "14:00"),
+                 go_in_s: float | None = FIRST_UNLOCK_IN_S) -> None:
+    """Log the accounts in, start the fast clock (unless `go_in_s` is None), then schedule."""
+    arena.log_in(accounts)
+    if go_in_s is not None:
+        arena.go(go_in_s)
     config = {
         "site": {"profile": "sandbox", "base_url": arena.sandbox.base_url},
         "accounts": [{"netid": f"user{i}", "password": f"pass{i}"}
@@ -71,7 +106,7 @@ def write_target(arena: Arena, priorities: list[dict], accounts: int = 3, hours:
     }
     arena.bookings.write_text(json.dumps(config))
     arena.bookings.chmod(0o600)
-    schedule_file(arena.store, arena.bookings, datetime.now(UTC))
+    schedule_file(arena.store, arena.bookings, arena.store.clock.now())
 
 
 def local_hours(bookings: list[dict]) -> list[int]:

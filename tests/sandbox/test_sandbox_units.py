@@ -24,16 +24,34 @@ class RealTime:
 
 def test_clock_starts_at_offset_and_runs_at_its_rate():
     real = RealTime(1_800_000_000.0)
-    clock = SandboxClock(offset_s=3600, rate=60, real=real)
+    clock = SandboxClock(offset_s=3600, rate=60, real=real, real_speed=())
     assert clock.now_s() == 1_800_003_600.0
     real.now += 10
     assert clock.now_s() == 1_800_003_600.0 + 600
     assert clock.offset_s() == 3600 + 590
 
 
+def test_a_fast_clock_crosses_each_whole_hour_at_real_speed():
+    hour = 1_800_000_000.0 - 1_800_000_000.0 % 3600
+    real = RealTime(1_000.0)
+    clock = SandboxClock(rate=1200, real=real, real_speed=((-10, 6),))
+    clock.set(now=datetime.fromtimestamp(hour - 3600 + 6, UTC))  # just past the last hour's window
+    # Fast between events: most of the hour passes in about three real seconds ...
+    assert clock.real_seconds_until(datetime.fromtimestamp(hour - 10, UTC)) == pytest.approx(
+        (3600 - 16) / 1200)
+    # ... then the last ten seconds before the hour and six after it take their real time.
+    assert clock.real_seconds_until(datetime.fromtimestamp(hour + 6, UTC)) == pytest.approx(
+        (3600 - 16) / 1200 + 16)
+    real.now += (3600 - 16) / 1200 + 10
+    assert clock.now_s() == pytest.approx(hour)
+    real.now += 1.5
+    assert clock.now_s() == pytest.approx(hour + 1.5)
+    assert clock.timeline.to_json() == {"rate": 1200, "real_speed": [[-10, 6]], "every_s": 3600}
+
+
 def test_setting_the_clock_moves_it_and_tells_listeners():
     real = RealTime(1_000.0)
-    clock = SandboxClock(real=real)
+    clock = SandboxClock(real=real, real_speed=())
     told = []
     clock.subscribe(told.append)
     target = datetime(2027, 1, 1, tzinfo=UTC)

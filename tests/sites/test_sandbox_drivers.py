@@ -211,7 +211,8 @@ async def test_expired_token_is_renewed_once(driver, sandbox, profile):
         renewed = await driver.session(user(7))
         assert renewed.token.reveal() != first.token.reveal()
         # Proactive: once the site's clock is known, a stale session is renewed before use.
-        stale = replace(renewed, expires_at=datetime.now(UTC) + timedelta(hours=2))
+        stale = replace(renewed, expires_at=datetime.now(UTC) + timedelta(hours=2),
+                        expires_local=driver.local_now() + 2 * 3600)
         driver._live["user7"] = stale
         await driver.server_clock()
         await driver.warm(user(7))

@@ -1,60 +1,110 @@
-"""Clocks. Services take `now` as a value; the CLI and daemon read it here, once."""
+"""Our own clock: the one place snipe reads the time of this machine.
+
+Everything else is handed a `Clock` (built once by the composition root) or a `now` value, so a
+test can freeze any day, past or future, and nothing depends on when it runs. The site's clock is
+another matter: `adapters.sites.clock.ServerClock` maps our time to the site's.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 ENV_NOW = "SNIPE_NOW"
 
 
 class Clock(Protocol):
-    def now(self) -> datetime: ...
+    def now(self) -> datetime:
+        """The current instant, aware, in UTC."""
+        ...
 
-    def monotonic(self) -> float: ...
+    def time(self) -> float:
+        """The current instant as POSIX seconds (deadlines of timed shots)."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never jumps (durations)."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` by this clock."""
+        ...
 
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
+    def time(self) -> float:
+        return time.time()
+
     def monotonic(self) -> float:
-        return time.monotonic()
+        return time.perf_counter()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+    def __repr__(self) -> str:
+        return "SystemClock()"
 
 
 class FixedClock:
-    """A clock that stays where it is put (tests, `SNIPE_NOW` what-if runs)."""
+    """A calendar that stays where it is put and moves only when told to (or slept on).
+
+    `sleep` advances it at once, so code that waits for an instant runs without waiting. Its
+    stopwatch (`monotonic`) still runs, so the time real work takes (a request) is measured.
+    """
 
     def __init__(self, at: datetime) -> None:
-        self.at = at
+        if at.tzinfo is None:
+            raise ValueError("a clock's instant must be timezone-aware")
+        self.at = at.astimezone(UTC)
         self._mono = 0.0
+        self._started = time.perf_counter()
+        self.naps: list[float] = []
 
     def now(self) -> datetime:
         return self.at
 
+    def time(self) -> float:
+        return self.at.timestamp()
+
     def monotonic(self) -> float:
-        return self._mono
+        return time.perf_counter() - self._started + self._mono
+
+    async def sleep(self, seconds: float) -> None:
+        self.naps.append(seconds)
+        self.advance(max(0.0, seconds))
+        await asyncio.sleep(0)
 
     def advance(self, seconds: float) -> None:
-        from datetime import timedelta
-
         self.at += timedelta(seconds=seconds)
         self._mono += seconds
 
+    def __repr__(self) -> str:
+        return f"FixedClock({self.at.isoformat()})"
+
+
+def parse_instant(text: str, what: str = ENV_NOW) -> datetime:
+    """An ISO-8601 instant with an offset, as aware UTC; `ConfigError` naming `what` else."""
+    from snipe.errors import ConfigError
+
+    try:
+        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"{what}={text!r} is not an ISO-8601 instant") from None
+    if at.tzinfo is None:
+        raise ConfigError(f"{what}={text!r} needs a UTC offset, e.g. 2026-11-22T10:00Z")
+    return at.astimezone(UTC)
+
 
 def default_clock() -> Clock:
-    """The system clock, or a fixed one when `SNIPE_NOW` holds an ISO-8601 instant."""
+    """The system clock, or a fixed one when `SNIPE_NOW` holds an ISO-8601 instant (what-if
+    runs of the read-only commands, and tests)."""
     fixed = os.environ.get(ENV_NOW)
     if fixed:
-        from snipe.errors import ConfigError
-
-        try:
-            at = datetime.fromisoformat(fixed.replace("Z", "+00:00"))
-        except ValueError:
-            raise ConfigError(f"{ENV_NOW}={fixed!r} is not an ISO-8601 instant") from None
-        if at.tzinfo is None:
-            raise ConfigError(f"{ENV_NOW}={fixed!r} needs a UTC offset, e.g. 2026-11-22T10:00Z")
-        return FixedClock(at.astimezone(UTC))
+        return FixedClock(parse_instant(fixed))
     return SystemClock()

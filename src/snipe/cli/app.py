@@ -41,7 +41,12 @@ class Context:
     def store(self) -> Any:
         from snipe.adapters.db.store import Store
 
-        return Store.open(self.db_url)
+        return Store.open(self.db_url, clock=self.clock())
+
+    def clock(self) -> Any:
+        from snipe.adapters.clock import default_clock
+
+        return default_clock()
 
 
 def ctx_of(ctx: typer.Context) -> Context:

@@ -65,7 +65,8 @@ async def clock(request: Request) -> dict[str, Any]:
     replica = replica_of(request)
     replica.clock.set(now=moved_to, rate=float(rate) if rate is not None else None)
     clock = replica.clock
-    return {"now": iso(clock.now()), "offset_s": round(clock.offset_s(), 3), "rate": clock.rate}
+    return {"now": iso(clock.now()), "offset_s": round(clock.offset_s(), 3),
+            **clock.timeline.to_json()}
 
 
 def _schedule_request(replica: Replica, body: dict[str, Any]) -> tuple[list, date, list[int]]:

@@ -72,7 +72,8 @@ def token_answer(replica: Replica, member: Member, token: str) -> dict[str, Any]
 @router.get("/time")
 async def time_now(request: Request) -> dict[str, Any]:
     clock = replica_of(request).clock
-    return {"now": iso(clock.now()), "offset_s": round(clock.offset_s(), 3), "rate": clock.rate}
+    return {"now": iso(clock.now()), "offset_s": round(clock.offset_s(), 3),
+            **clock.timeline.to_json()}
 
 
 @router.post("/auth")

@@ -1,7 +1,10 @@
-"""The sandbox clock: real time shifted by an offset and running at `rate` x real speed.
+"""The sandbox clock: real time shifted by an offset, running at `rate` x real speed between
+events and at real speed in the `real_speed` windows around them (see `Timeline`).
 
 Everything time-dependent in the sandbox (unlocks, token expiry, bots, the `Date` header) reads
-this one object, so tests move time by calling `set()` instead of sleeping.
+this one object, so tests move time by calling `set()` instead of sleeping. With a fast rate the
+windows (by default a few seconds before and after every whole hour, where slots unlock) keep
+what happens around an unlock physical: a bot's one-second delay, our timed shot, a busy CPU.
 """
 
 from __future__ import annotations
@@ -11,6 +14,12 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
+
+from snipe.adapters.sites.timeline import Timeline
+
+# Site seconds around each whole hour that run at real speed when the clock runs fast.
+REAL_SPEED_BEFORE_S = 10.0
+REAL_SPEED_AFTER_S = 6.0
 
 
 class Clock(Protocol):
@@ -23,6 +32,9 @@ class Clock(Protocol):
     @property
     def rate(self) -> float: ...
 
+    @property
+    def timeline(self) -> Timeline: ...
+
     def offset_s(self) -> float: ...
 
     def real_seconds_until(self, instant: datetime) -> float: ...
@@ -34,30 +46,56 @@ class Clock(Protocol):
     def unsubscribe(self, callback: Callable[[float], None]) -> None: ...
 
 
+def real_speed_windows(rate: float, release_lag_s: float = 0.0,
+                       before_s: float = REAL_SPEED_BEFORE_S,
+                       after_s: float = REAL_SPEED_AFTER_S) -> tuple[tuple[float, float], ...]:
+    """Windows around each whole hour (and around a release that lags the unlock) that run at
+    real speed; none when the clock runs at real speed anyway."""
+    if rate == 1.0 or before_s + after_s <= 0:
+        return ()
+    windows = [(-before_s, after_s)]
+    if release_lag_s:
+        windows.append((release_lag_s - before_s, release_lag_s + after_s))
+    return tuple(windows)
+
+
 class SandboxClock:
-    """Sandbox time = anchor + (real - real anchor) x rate; `real` is injectable for unit tests."""
+    """Sandbox time follows a `Timeline` from an anchor; `real` is injectable for unit tests."""
 
     def __init__(
-        self, offset_s: float = 0.0, rate: float = 1.0, real: Callable[[], float] = time.time
+        self, offset_s: float = 0.0, rate: float = 1.0, real: Callable[[], float] = time.time,
+        real_speed: tuple[tuple[float, float], ...] | None = None,
     ) -> None:
         if rate <= 0:
             raise ValueError("clock rate must be positive")
         self._real = real
         self._lock = threading.Lock()
         self._listeners: list[Callable[[float], None]] = []
+        self._windows = real_speed
         real_now = real()
         self._real_anchor = real_now
         self._anchor = real_now + offset_s
-        self._rate = float(rate)
+        self._timeline = self._line(float(rate))
+
+    def _line(self, rate: float) -> Timeline:
+        windows = real_speed_windows(rate) if self._windows is None else self._windows
+        return Timeline(rate, windows if rate != 1.0 else ())
 
     @property
     def rate(self) -> float:
-        return self._rate
+        return self._timeline.rate
+
+    @property
+    def timeline(self) -> Timeline:
+        return self._timeline
+
+    def _now_locked(self, real_now: float) -> float:
+        return self._timeline.site_after(self._anchor, real_now - self._real_anchor)
 
     def now_s(self) -> float:
         """Sandbox time as POSIX seconds."""
         with self._lock:
-            return self._anchor + (self._real() - self._real_anchor) * self._rate
+            return self._now_locked(self._real())
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.now_s(), UTC)
@@ -66,11 +104,13 @@ class SandboxClock:
         """How far sandbox time is ahead of real time right now."""
         with self._lock:
             real_now = self._real()
-            return self._anchor + (real_now - self._real_anchor) * self._rate - real_now
+            return self._now_locked(real_now) - real_now
 
     def real_seconds_until(self, instant: datetime) -> float:
         """Real seconds until sandbox time reaches `instant` (negative if already past)."""
-        return (instant.timestamp() - self.now_s()) / self._rate
+        with self._lock:
+            timeline, now_s = self._timeline, self._now_locked(self._real())
+        return timeline.real_span(now_s, instant.timestamp())
 
     def set(self, now: datetime | None = None, rate: float | None = None) -> None:
         """Jump to `now` and/or run at `rate` from here on.
@@ -83,11 +123,11 @@ class SandboxClock:
             raise ValueError("clock time must be timezone-aware")
         with self._lock:
             real_now = self._real()
-            current = self._anchor + (real_now - self._real_anchor) * self._rate
+            current = self._now_locked(real_now)
             self._real_anchor = real_now
             self._anchor = now.timestamp() if now is not None else current
             if rate is not None:
-                self._rate = float(rate)
+                self._timeline = self._line(float(rate))
             listeners = list(self._listeners)
             moved_to = self._anchor
         for callback in listeners:

@@ -39,6 +39,9 @@ class SandboxConfig:
     bots: tuple[str, ...] | str = ()
     clock_offset_s: float = 0.0
     clock_rate: float = 1.0
+    # Site seconds around each whole hour that pass at real speed while the clock runs fast
+    # (None: the clock's defaults; () : none, a plain fast clock).
+    real_speed: tuple[tuple[float, float], ...] | None = None
     seed: int = 0
     admin_token: str | None = None
     state_path: Path | str | None = None
@@ -53,6 +56,16 @@ class SandboxConfig:
             raise SandboxConfigError(f"sandbox clock rate must be positive, got {self.clock_rate}")
         if self.rate_limit < 0:
             raise SandboxConfigError(f"sandbox rate limit must be 0 or more, got {self.rate_limit}")
+        if self.real_speed is not None:
+            try:
+                self.real_speed = tuple((float(lo), float(hi)) for lo, hi in self.real_speed)
+            except (TypeError, ValueError):
+                raise SandboxConfigError("real-speed windows are pairs of seconds around the "
+                                         f"hour, e.g. ((-10, 6),), not {self.real_speed!r}"
+                                         ) from None
+            if any(hi <= lo for lo, hi in self.real_speed):
+                raise SandboxConfigError(f"a real-speed window ends before it starts: "
+                                         f"{self.real_speed!r}")
         if not self.admin_token:
             self.admin_token = secrets.token_urlsafe(18)
         if self.state_path is not None:

@@ -31,7 +31,8 @@ class Replica:
     @classmethod
     def build(cls, config: SandboxConfig, clock: Clock | None = None) -> Replica:
         profile = load_profile(config.profile)
-        clock = clock or SandboxClock(config.clock_offset_s, config.clock_rate)
+        clock = clock or SandboxClock(config.clock_offset_s, config.clock_rate,
+                                      real_speed=config.real_speed)
         state_path = Path(config.state_path) if config.state_path is not None else None
         store = Store.open(state_path)
         catalogue = Catalogue(profile, store)

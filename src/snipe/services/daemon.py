@@ -18,7 +18,7 @@ import os
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -161,10 +161,13 @@ class Daemon:
     monitor_interval_s: float = 45.0
     monitor_budget: int = 12  # requests per poll, at most
     on_strike: Any = None  # callback(StrikeReport) after each strike, for live views
+    clock: Any = None  # our clock (default: the store's)
 
     def __post_init__(self) -> None:
+        self.clock = self.clock or self.store.clock
         self.engine = Engine(self.store, notifier=self.notifier, lead_s=self.lead_s,
-                             driver_options=self.driver_options, on_strike=self.on_strike)
+                             driver_options=self.driver_options, on_strike=self.on_strike,
+                             clock=self.clock)
         self.stop = asyncio.Event()
         self.scheduler: Any = None
         self._in_flight = 0
@@ -174,7 +177,7 @@ class Daemon:
     # -- start ------------------------------------------------------------------------------
 
     def report_missed(self) -> list[Strike]:
-        now = datetime.now(UTC)
+        now = self.clock.now()
         missed = mark_missed(self.store, now)
         for strike in missed:
             message = (f"strike for {strike.location} {strike.target_date} {strike.target_time} "
@@ -192,7 +195,7 @@ class Daemon:
         except Exception:
             log.exception("wake-up of target %s failed", target_id)
             report = WakeReport(target_id, verdict="error",
-                                next_wake=datetime.now(UTC) + timedelta(seconds=self.lead_s))
+                                next_wake=self.clock.now() + timedelta(seconds=self.lead_s))
         finally:
             self._in_flight -= 1
             if not self._in_flight:
@@ -205,19 +208,18 @@ class Daemon:
 
     async def run_once(self, within_s: float) -> list[WakeReport]:
         """Fire what is due within `within_s` seconds, then return."""
-        deadline = datetime.now(UTC) + timedelta(seconds=within_s)
+        deadline = self.clock.now() + timedelta(seconds=within_s)
         reports: list[WakeReport] = []
-        pending = {tid: datetime.now(UTC) for tid in active_targets(self.store)}
+        pending = {tid: self.clock.now() for tid in active_targets(self.store)}
         while pending and not self.stop.is_set():
             due_at = min(pending.values())
             if due_at > deadline:
                 break
-            delay = (due_at - datetime.now(UTC)).total_seconds()
+            delay = (due_at - self.clock.now()).total_seconds()
             if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stop.wait(), delay)
+                await self._pause(delay)
                 continue
-            due = [tid for tid, at in pending.items() if at <= datetime.now(UTC)]
+            due = [tid for tid, at in pending.items() if at <= self.clock.now()]
             done = await asyncio.gather(*(self.wake(tid) for tid in due))
             reports += done
             for report in done:
@@ -226,6 +228,17 @@ class Daemon:
                 else:
                     pending[report.target_id] = report.next_wake
         return reports
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait `seconds` by our clock, or until asked to stop."""
+        napping = asyncio.ensure_future(self.clock.sleep(seconds))
+        stopping = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait({napping, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (napping, stopping):
+                task.cancel()
+            await asyncio.gather(napping, stopping, return_exceptions=True)
 
     async def serve(self) -> None:
         from snipe.adapters.scheduler import StrikeScheduler
@@ -237,7 +250,7 @@ class Daemon:
         try:
             known = set(self.scheduler.jobs())
             for tid in active_targets(self.store):
-                self.scheduler.wake_at(tid, datetime.now(UTC))
+                self.scheduler.wake_at(tid, self.clock.now())
             for tid in known - set(active_targets(self.store)):
                 self.scheduler.cancel(tid)
             token = change_token(self.store)
@@ -246,7 +259,7 @@ class Daemon:
             while not self.stop.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), self.poll_s)
-                now = datetime.now(UTC)
+                now = self.clock.now()
                 if swept_at is None or now - swept_at > HOUSEKEEPING_EVERY:
                     swept_at = now
                     self._housekeep(now)
@@ -256,7 +269,7 @@ class Daemon:
                     token = fresh
                     log.info("targets changed: waking them")
                     for tid in active_targets(self.store):
-                        self.scheduler.wake_at(tid, datetime.now(UTC))
+                        self.scheduler.wake_at(tid, self.clock.now())
             log.info("stopping: letting strikes in flight finish")
             await self._idle.wait()
             if watcher is not None:
@@ -266,10 +279,9 @@ class Daemon:
             _CURRENT = None
 
     async def _watch_freed_slots(self) -> None:
-        from snipe.adapters.clock import SystemClock
         from snipe.services.monitor import SlotMonitor
 
-        await SlotMonitor(self.store, notifier=self.notifier, clock=SystemClock(),
+        await SlotMonitor(self.store, notifier=self.notifier, clock=self.clock,
                           interval_s=self.monitor_interval_s, budget=self.monitor_budget
                           ).run(self.stop)
 

@@ -1,11 +1,14 @@
 """`snipe demo`: the whole chain, end to end, against the sandbox, with nothing to configure.
 
-A throw-away data dir, the sandbox in this process on a free loopback port with a fast clock and
-`hall-rush` bots, three accounts, and one target: a 3-hour X1 block at the bots' favourite hours
-with X3 and Fitness as fallbacks, set three days ahead of the sandbox's clock so that its X1
-hours unlock within seconds. The daemon's `run_once` then does what it does at home: Fitness
-insurance first (it unlocked days ago), one strike per X1 unlock, releases of whatever the block
-no longer needs. A watcher gets a `DemoSnapshot` a few times a second for a live view.
+A throw-away data dir, the sandbox in this process on a free loopback port with `hall-rush` bots,
+three accounts, and one target: a 3-hour X1 block at the bots' favourite hours with X3 and Fitness
+as fallbacks, four days ahead. The accounts log in first (as `snipe accounts check` does at
+home), then the sandbox's clock jumps to a few real seconds before the first X1 unlock and runs
+fast between unlocks and at real speed around each one, so every hour of the block comes within
+seconds while logins, bots and our shots keep their real durations. The daemon's `run_once` then
+does what it does at home: Fitness insurance first (it unlocked days ago), one strike per X1
+unlock, releases of whatever the block no longer needs. A watcher gets a `DemoSnapshot` a few
+times a second for a live view.
 """
 
 from __future__ import annotations
@@ -17,20 +20,22 @@ import os
 import shutil
 import statistics
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from snipe.adapters.clock import Clock, SystemClock
+from snipe.adapters.sites.timeline import Timeline
 from snipe.errors import ConfigError, PermanentError
 
 ACCOUNTS = 3
 BLOCK_HOURS = (17, 18, 19)  # the bots want these most
 PRIORITIES = ("X1", "X3", "Fitness")
-LEAD_S = 4.0  # real seconds the engine wakes before a strike: logins, clock, connections
-FIRST_UNLOCK_IN_S = 7.0  # real seconds from the start to the first X1 unlock
+LEAD_S = 4.0  # real seconds the engine wakes before a strike with its accounts logged in
+FIRST_UNLOCK_IN_S = 6.0  # real seconds from the clock's jump to the first X1 unlock
+REAL_SPEED = ((-5.0, 5.0),)  # site seconds around each unlock that pass at real speed
 QUIET_S = 0.4  # no polling of the site this close (real seconds) to an unlock
 POLL_S = 0.25
 ENV_KEYS = ("SNIPE_HOME", "SNIPE_DB", "SNIPE_KEY_FILE")
@@ -42,7 +47,7 @@ class DemoFailed(PermanentError):
 
 @dataclass(frozen=True)
 class DemoOptions:
-    rate: float = 300.0  # sandbox seconds per real second: an hour every 12 s
+    rate: float = 1200.0  # sandbox seconds per real second between the unlocks
     seed: int = 1
     keep: bool = False
     within_s: float = 150.0  # the demo gives up after this many real seconds
@@ -90,7 +95,7 @@ class DemoResult:
     attempts: int
     wins: int
     median_strike_ms: float | None
-    median_jitter_ms: float | None
+    median_late_ms: float | None
     bot_bookings: int
     elapsed_s: float
     data_dir: str | None
@@ -101,7 +106,7 @@ class DemoResult:
             "verdict": self.verdict, "block": self.block, "blocks_won": self.blocks_won,
             "bookings_kept": self.bookings_kept, "bookings_released": self.bookings_released,
             "attempts": self.attempts, "wins": self.wins,
-            "median_strike_ms": self.median_strike_ms, "median_jitter_ms": self.median_jitter_ms,
+            "median_strike_ms": self.median_strike_ms, "median_late_ms": self.median_late_ms,
             "bot_bookings": self.bot_bookings, "elapsed_s": self.elapsed_s,
             "data_dir": self.data_dir,
         }
@@ -147,16 +152,19 @@ def bookings_file(base_url: str, day: date) -> dict[str, Any]:
 class SiteClock:
     """The sandbox's clock as the demo set it (no request needed to read it)."""
 
-    def __init__(self, anchor: datetime, rate: float) -> None:
+    def __init__(self, anchor: datetime, timeline: Timeline, clock: Clock) -> None:
         self.anchor = anchor
-        self.real_anchor = time.time()
-        self.rate = rate
+        self.timeline = timeline
+        self.clock = clock
+        self.real_anchor = clock.time()
 
     def now(self) -> datetime:
-        return self.anchor + timedelta(seconds=(time.time() - self.real_anchor) * self.rate)
+        site = self.timeline.site_after(self.anchor.timestamp(),
+                                        self.clock.time() - self.real_anchor)
+        return datetime.fromtimestamp(site, UTC)
 
     def real_seconds_until(self, instant: datetime) -> float:
-        return (instant - self.now()).total_seconds() / self.rate
+        return self.timeline.real_span(self.now().timestamp(), instant.timestamp())
 
 
 def site_bookings(state: dict[str, Any], day: date, tz: Any) -> list[SiteBooking]:
@@ -169,56 +177,68 @@ def site_bookings(state: dict[str, Any], day: date, tz: Any) -> list[SiteBooking
     return sorted(held, key=lambda s: (s.hour, s.location, s.sub_location or ""))
 
 
-async def run_demo(options: DemoOptions,
-                   watch: Callable[[DemoSnapshot], None] | None = None) -> DemoResult:
+async def run_demo(options: DemoOptions, watch: Callable[[DemoSnapshot], None] | None = None,
+                   clock: Clock | None = None) -> DemoResult:
     """Run the demo; `watch` gets snapshots while it runs. Raises `DemoFailed` without a block."""
     from snipe.adapters.sites.browser import find_browser
 
     find_browser()  # the SSO login needs Chromium: say so before starting anything
-    started = time.monotonic()
+    clock = clock or SystemClock()
+    started = clock.monotonic()
     with private_home(options.keep) as home:
-        return await _run(options, home, watch, started)
+        return await _run(options, home, watch, clock, started)
 
 
 async def _run(options: DemoOptions, home: Path, watch: Callable[[DemoSnapshot], None] | None,
-               started: float) -> DemoResult:
+               own_clock: Clock, started: float) -> DemoResult:
     from snipe.adapters.db.store import Store
     from snipe.profiles import load_profile
     from snipe.sandbox.testing import async_running_sandbox
     from snipe.services.daemon import Daemon
     from snipe.services.records import list_log
     from snipe.services.schedule import schedule_file
+    from snipe.services.site_ops import check_logins
 
     profile = load_profile("sandbox")
     tz = profile.tz
     x1 = profile.location("X1")
     assert x1 is not None
-    async with async_running_sandbox(accounts=ACCOUNTS, bots="hall-rush",
-                                      seed=options.seed) as sandbox:
+    async with async_running_sandbox(accounts=ACCOUNTS, bots="hall-rush", seed=options.seed,
+                                      real_speed=REAL_SPEED) as sandbox:
         day = (sandbox.now().astimezone(tz) + timedelta(days=4)).date()
         unlocks = [datetime(day.year, day.month, day.day, h, tzinfo=tz) - x1.window
                    for h in BLOCK_HOURS]
-        start_at = unlocks[0] - timedelta(seconds=FIRST_UNLOCK_IN_S * options.rate)
-        anchor = await asyncio.to_thread(sandbox.set_clock, start_at, options.rate)
-        clock = SiteClock(anchor, options.rate)
         path = home / "bookings.json"
         path.write_text(json.dumps(bookings_file(sandbox.base_url, day), indent=2))
         path.chmod(0o600)
-        store = Store.open(None, home=home)
+        store = Store.open(None, home=home, clock=own_clock)
         strikes: list[Any] = []
-        snapshot = DemoSnapshot(clock.now(), unlocks[0], None, strikes)
         try:
-            await asyncio.to_thread(schedule_file, store, path, datetime.now(UTC))
-            daemon = Daemon(store, home, lead_s=LEAD_S, on_strike=strikes.append)
+            await asyncio.to_thread(schedule_file, store, path, own_clock.now())
+            # At home the accounts log in long before a strike (their sessions last a day); here,
+            # an hour before the first unlock, with the clock at real speed, whatever it takes.
+            await asyncio.to_thread(sandbox.set_clock, unlocks[0] - timedelta(hours=1), 1.0)
+            checks = await check_logins(store, [f"user{n}" for n in range(1, ACCOUNTS + 1)])
+            failed = [c.detail for c in checks if c.state != "ok"]
+            if failed:
+                raise DemoFailed(f"a demo account could not log in: {failed[0]}")
+            timeline = Timeline(options.rate, REAL_SPEED)
+            start_at = timeline.site_after(unlocks[0].timestamp(), -FIRST_UNLOCK_IN_S)
+            anchor = await asyncio.to_thread(
+                sandbox.set_clock, datetime.fromtimestamp(start_at, UTC), options.rate)
+            clock = SiteClock(anchor, timeline, own_clock)
+            snapshot = DemoSnapshot(clock.now(), unlocks[0], None, strikes)
+            daemon = Daemon(store, home, lead_s=LEAD_S, on_strike=strikes.append,
+                            clock=own_clock, monitor=False)
 
-            async def refresh(poll_site: bool) -> None:
+            async def refresh(poll_site: bool, final: bool = False) -> None:
                 now = clock.now()
                 ahead = [u for u in unlocks if u > now]
                 snapshot.site_now = now
                 snapshot.next_unlock = ahead[0] if ahead else None
                 snapshot.countdown_s = clock.real_seconds_until(ahead[0]) if ahead else None
-                near = any(-QUIET_S / 2 < clock.real_seconds_until(u) < QUIET_S
-                           for u in unlocks)
+                near = not final and any(-QUIET_S / 2 < clock.real_seconds_until(u) < QUIET_S
+                                         for u in unlocks)
                 if poll_site and not near:
                     state = await asyncio.to_thread(sandbox.state)
                     snapshot.held = site_bookings(state, day, tz)
@@ -232,7 +252,7 @@ async def _run(options: DemoOptions, home: Path, watch: Callable[[DemoSnapshot],
                 while True:
                     await refresh(poll_site=beat % 2 == 0)
                     beat += 1
-                    await asyncio.sleep(POLL_S)
+                    await own_clock.sleep(POLL_S)
 
             ticking = asyncio.create_task(ticker())
             try:
@@ -242,38 +262,54 @@ async def _run(options: DemoOptions, home: Path, watch: Callable[[DemoSnapshot],
                 with contextlib.suppress(asyncio.CancelledError):
                     await ticking
                 await daemon.close()
-            await refresh(poll_site=True)
+            await refresh(poll_site=True, final=True)
             snapshot.done = True
             if watch is not None:
                 watch(snapshot)
-            return _result(options, home, reports, snapshot, started)
+            kept = kept_block(store)
+            return _result(options, home, reports, snapshot, kept, unlocks,
+                           own_clock.monotonic() - started)
         finally:
             store.dispose()
 
 
+def kept_block(store: Any) -> Any:
+    """The block the demo's target ended with (the planner's verdict), or None."""
+    from sqlalchemy import select
+
+    from snipe.adapters.db.models import Target as TargetRow
+    from snipe.domain.decision import Decision
+
+    with store.reading() as session:
+        row = session.scalars(select(TargetRow)).first()
+    if row is None or not row.decision:
+        return None
+    return Decision.from_dict(row.decision).kept
+
+
 def _result(options: DemoOptions, home: Path, reports: list[Any], snapshot: DemoSnapshot,
-            started: float) -> DemoResult:
+            kept: Any, unlocks: list[datetime], elapsed_s: float) -> DemoResult:
     attempts = [a for s in snapshot.strikes for a in s.attempts]
     latencies = [a.latency_ms for a in attempts if a.latency_ms > 0]
-    jitters = [abs(s.jitter_ms) for s in snapshot.strikes]
+    # Lateness against each slot's unlock instant, for the strikes fired at an unlock (the
+    # insurance strike books a slot that has been open for days).
+    lateness = [s.late_ms for s in snapshot.strikes
+                if s.late_ms is not None and s.unlock is not None and s.unlock in unlocks]
     verdicts = {r.target_id: r.verdict for r in reports}
-    ours = [b for b in snapshot.held if not b.by_bot]
     won = sum(1 for v in verdicts.values() if v == "won")
     block = None
-    if ours:
-        places = sorted({b.location for b in ours})
-        hours = sorted(b.hour for b in ours)
-        block = (f"{'/'.join(places)} {hours[0]:02d}:00-{hours[-1] + 1:02d}:00 "
-                 f"({', '.join(sorted(b.who for b in ours))})")
-    result = DemoResult(
+    if kept is not None:
+        b = kept.block
+        block = (f"{b.location} {b.start_hour:02d}:00-{b.end_hour:02d}:00 "
+                 f"({', '.join(h.account for h in kept.bookings)})")
+    return DemoResult(
         verdict="won" if won else (next(iter(verdicts.values()), "no strike")),
-        block=block, blocks_won=won, bookings_kept=len(ours),
+        block=block, blocks_won=won, bookings_kept=len(kept.bookings) if kept else 0,
         bookings_released=len(snapshot.releases), attempts=len(attempts),
         wins=sum(1 for a in attempts if a.result == "won"),
         median_strike_ms=round(statistics.median(latencies), 1) if latencies else None,
-        median_jitter_ms=round(statistics.median(jitters), 3) if jitters else None,
+        median_late_ms=round(statistics.median(lateness), 3) if lateness else None,
         bot_bookings=sum(1 for b in snapshot.held if b.by_bot),
-        elapsed_s=round(time.monotonic() - started, 1),
+        elapsed_s=round(elapsed_s, 1),
         data_dir=str(home) if options.keep else None, snapshot=snapshot,
     )
-    return result

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from snipe.adapters.clock import Clock
 from snipe.adapters.db.store import Store
 from snipe.adapters.notify import (
     BLOCK_COMPLETED,
@@ -37,6 +38,7 @@ from snipe.adapters.sites.errors import (
 from snipe.domain.ledger import ERROR, FULL, LIMIT, NOT_OPEN, WON, Attempt, Outcome, PlanState
 from snipe.domain.planner import Decision, Release, Strike, decide
 from snipe.domain.site import SiteProfile
+from snipe.domain.slots import slot_start, unlock_instant
 from snipe.errors import NotFoundError, SnipeError
 from snipe.services import strike_records as records
 from snipe.services.shot import shoot_at
@@ -47,6 +49,8 @@ DEFAULT_LEAD_S = 60.0
 CLOCK_MAX_AGE_S = 300.0
 MAX_STRIKES_PER_WAKE = 40
 REWARM_BEFORE_S = 2.0  # a wake-up always ends, whatever the site answers
+LATE_WARNING = timedelta(minutes=10)  # a strike re-planned this soon after its unlock came late
+LOGIN_MARGIN_S = 20.0  # on top of the logins a strike needs: the clock, connections, a slow IdP
 
 
 @dataclass
@@ -66,9 +70,11 @@ class AttemptResult:
 class StrikeReport:
     target: str
     fire_at: datetime
-    jitter_ms: float
+    jitter_ms: float  # the shot against the instant it was timed for
     attempts: list[AttemptResult] = field(default_factory=list)
     released: list[Release] = field(default_factory=list)
+    unlock: datetime | None = None  # the first unlock instant of the strike's slots
+    late_ms: float | None = None  # the shot against that unlock instant
 
     @property
     def won(self) -> int:
@@ -106,8 +112,10 @@ class Engine:
         lead_s: float = DEFAULT_LEAD_S,
         driver_options: dict[str, Any] | None = None,
         on_strike: Any = None,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
+        self.clock = clock or store.clock
         self.notifier = notifier or SilentNotifier()
         self.lead_s = lead_s
         self._driver_options = driver_options or {}
@@ -125,16 +133,34 @@ class Engine:
         if key not in self._drivers:
             from snipe.services.site_ops import open_driver
 
-            self._drivers[key] = open_driver(self.store, profile, **self._driver_options)
+            options = {"now": self.clock.time, **self._driver_options}
+            self._drivers[key] = open_driver(self.store, profile, **options)
         return self._drivers[key]
 
     async def site_clock(self, profile: SiteProfile, fresh: bool = False) -> Any:
         key = (profile.name, profile.api_url)
         driver = self.driver(profile)
-        if fresh or time.time() - self._clock_at.get(key, 0.0) > CLOCK_MAX_AGE_S:
+        measured = self._clock_at.get(key)
+        if fresh or measured is None or self.clock.monotonic() - measured > CLOCK_MAX_AGE_S:
             await driver.server_clock()
-            self._clock_at[key] = time.time()
+            self._clock_at[key] = self.clock.monotonic()
         return driver.clock
+
+    def lead_for(self, driver: Any, strike: Strike, fire_local: float) -> float:
+        """Real seconds to wake before a strike: the configured lead, or longer when its
+        accounts must log in first (their expected login time, a few at once, plus a margin)."""
+        need = []
+        for netid in dict.fromkeys(a.account for a in strike.attempts):
+            try:
+                creds = self.credentials(netid)
+            except SnipeError:
+                continue  # the strike itself will say why this account cannot serve
+            if not driver.session_ready(creds, fire_local):
+                need.append(driver.login_estimate_s(creds))
+        if not need:
+            return self.lead_s
+        rounds = math.ceil(len(need) / getattr(driver, "max_parallel_logins", 1))
+        return max(self.lead_s, rounds * max(need) + LOGIN_MARGIN_S)
 
     def credentials(self, netid: str) -> Credentials:
         if netid not in self._creds:
@@ -156,7 +182,7 @@ class Engine:
         """Deliver on a worker thread: a slow mail server must not delay another strike."""
         from snipe.adapters.notify import send_quietly
 
-        event = Event(kind, message, datetime.now(UTC), target, account)
+        event = Event(kind, message, self.clock.now(), target, account)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -204,8 +230,9 @@ class Engine:
             assert strike is not None
             report.next_fire = strike.fire_at
             local_fire = clock.local_for(strike.fire_at)
-            if local_fire - time.time() > self.lead_s:
-                report.next_wake = datetime.fromtimestamp(local_fire - self.lead_s, UTC)
+            lead = self.lead_for(driver, strike, local_fire)
+            if local_fire - self.clock.time() > lead:
+                report.next_wake = datetime.fromtimestamp(local_fire - lead, UTC)
                 return report
             fired = await self._fire(profile, target_id, state, strike)
             report.strikes.append(fired)
@@ -214,7 +241,7 @@ class Engine:
             records.save_state(self.store, target_id,
                                state.recorded(a.outcome for a in fired.attempts))
         report.notes.append("stopped after the most strikes one wake-up may fire")
-        report.next_wake = datetime.now(UTC) + timedelta(seconds=self.lead_s)
+        report.next_wake = self.clock.now() + timedelta(seconds=self.lead_s)
         return report
 
     def _announce(self, name: str, decision: Decision) -> None:
@@ -274,17 +301,25 @@ class Engine:
         claimed, refused = records.claim(self.store, target_id, profile, ready)
         results += [AttemptResult(a, LIMIT, message=why) for a, why in refused]
         deadline = driver.clock.local_for(strike.fire_at)
-        if deadline - time.time() > REWARM_BEFORE_S + 0.5:
+        timing = {"now": self.clock.time, "sleep": self.clock.sleep}
+        if deadline - self.clock.time() > REWARM_BEFORE_S + 0.5:
             # Servers drop idle keep-alive connections within seconds: open them again just
             # before the instant, so the shot pays no handshake.
-            await shoot_at(deadline - REWARM_BEFORE_S)
+            await shoot_at(deadline - REWARM_BEFORE_S, **timing)
             await asyncio.gather(*(driver.api(n).warm() for n in dict.fromkeys(
                 a.account for a in claimed)), return_exceptions=True)
-        jitter = await shoot_at(deadline)
+        jitter = await shoot_at(deadline, **timing)
+        shot = self.clock.time()
         fired = await asyncio.gather(*(self._attempt(driver, profile, a) for a in claimed))
         results += fired
+        unlock = first_unlock(profile, strike)
         report = StrikeReport(state.target.name, strike.fire_at, jitter, results,
-                              list(strike.releases_before))
+                              list(strike.releases_before), unlock,
+                              (shot - driver.clock.local_for(unlock)) * 1000.0)
+        if timedelta(0) < strike.fire_at - unlock < LATE_WARNING:
+            log.warning("strike %s fired %.1f s after its unlock at %s (the preparation took "
+                        "longer than the lead)", state.target.name, report.late_ms / 1000,
+                        unlock.isoformat())
         records.record_strike(self.store, target_id, profile, report, claimed)
         for r in fired:
             if r.result == WON:
@@ -297,7 +332,7 @@ class Engine:
         return report
 
     async def _attempt(self, driver: Any, profile: SiteProfile, a: Attempt) -> AttemptResult:
-        started = time.perf_counter()
+        started = self.clock.monotonic()
         try:
             booked = await driver.book(
                 self.credentials(a.account), a.location, a.sub_location, a.day, a.hour,
@@ -305,13 +340,13 @@ class Engine:
                 max_requests=profile.max_requests_per_unlock_per_account,
             )
         except SnipeError as exc:
-            elapsed = (time.perf_counter() - started) * 1000
+            elapsed = (self.clock.monotonic() - started) * 1000
             return AttemptResult(a, result_of(exc), None, elapsed, str(exc))
         except Exception as exc:  # a driver bug must not lose the other attempts
-            elapsed = (time.perf_counter() - started) * 1000
+            elapsed = (self.clock.monotonic() - started) * 1000
             log.exception("attempt %s failed unexpectedly", a.describe())
             return AttemptResult(a, ERROR, None, elapsed, f"{type(exc).__name__}: {exc}")
-        elapsed = (time.perf_counter() - started) * 1000
+        elapsed = (self.clock.monotonic() - started) * 1000
         ref = str(booked.id) if booked.id is not None else f"slot-{booked.booking_id}"
         return AttemptResult(a, WON, ref, elapsed, None)
 
@@ -334,3 +369,13 @@ class Engine:
                 raise held
             records.merge_site_bookings(self.store, netid, profile, held, since)
 
+
+
+def first_unlock(profile: SiteProfile, strike: Strike) -> datetime:
+    """The earliest unlock instant among the strike's slots (lateness is measured from it)."""
+    instants = []
+    for a in strike.attempts:
+        loc = profile.location(a.location)
+        if loc is not None:
+            instants.append(unlock_instant(slot_start(a.day, a.hour, profile.tz), loc.window))
+    return min(instants, default=strike.fire_at)

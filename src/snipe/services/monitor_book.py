@@ -5,7 +5,6 @@ planner's state what happened."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -248,23 +247,23 @@ async def _book_one(monitor: SlotMonitor, now: datetime, watch: Watch, pick: Pic
     if claim is None:
         return None, None
     where = f"{sub or c.location} {day} {hour:02d}:00 for {netid}"
-    began = time.perf_counter()
+    began = monitor.clock.monotonic()
     try:
         held = await driver.book(monitor.credentials(netid), c.location, sub, day, hour,
                                  burst_s=0.0, max_requests=1)
     except (RateLimited, BudgetSpent) as exc:
         _settle(monitor, claim, "failed", "failure", f"{SOURCE}: {type(exc).__name__}: {exc}",
-                (time.perf_counter() - began) * 1000)
+                (monitor.clock.monotonic() - began) * 1000)
         raise
     except SnipeError as exc:
         if isinstance(exc, LoginFailed):
             monitor.tell_login_failing(netid, exc, now)
         _settle(monitor, claim, "failed", "failure", f"{SOURCE}: {type(exc).__name__}: {exc}",
-                (time.perf_counter() - began) * 1000)
+                (monitor.clock.monotonic() - began) * 1000)
         report.failed.append(where)
         result = next((r for kind, r in RESULT_OF if isinstance(exc, kind)), ERROR)
         return Outcome(attempt, result), None
-    elapsed = (time.perf_counter() - began) * 1000
+    elapsed = (monitor.clock.monotonic() - began) * 1000
     ref = str(held.id) if held.id is not None else None
     _settle(monitor, claim, "confirmed", "success", f"{SOURCE}: freed slot booked via {held.via}",
             elapsed, ref)
@@ -278,7 +277,7 @@ async def _release(monitor: SlotMonitor, claim: int, netid: str, driver: Any,
         row = session.get(Booking, claim)
         reference, where = row.booking_reference, f"{row.sub_location or row.location} " \
                                                   f"{row.booking_date} {row.time_slot}"
-    began = time.perf_counter()
+    began = monitor.clock.monotonic()
     try:
         if reference and reference.isdigit():
             await driver.cancel(monitor.credentials(netid), int(reference))
@@ -286,7 +285,7 @@ async def _release(monitor: SlotMonitor, claim: int, netid: str, driver: Any,
         log.warning("slot monitor could not release %s (%s); the planner will", where, exc)
         return False
     _settle(monitor, claim, "released", "release",
-            f"{SOURCE}: the block could not be completed", (time.perf_counter() - began) * 1000)
+            f"{SOURCE}: the block could not be completed", (monitor.clock.monotonic() - began) * 1000)
     report.released.append(f"{where} for {netid}")
     return True
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -43,6 +42,7 @@ def account_credentials(store: Store, netid: str) -> tuple[SiteProfile, Credenti
 
 
 def open_driver(store: Store, profile: SiteProfile, **options: Any) -> Any:
+    options.setdefault("now", store.clock.time)
     return driver_for(profile, sessions=SessionStore(store.vault), **options)
 
 
@@ -123,18 +123,18 @@ async def book_slot(store: Store, netid: str, location: str, sub_location: str |
     from snipe.domain.slots import slot_start
 
     start = slot_start(day, hour, profile.tz)
-    began = time.perf_counter()
+    began = store.clock.monotonic()
     try:
         held = await driver.book(creds, loc.name, sub_location, day, hour, via=via)
     except SnipeError as exc:
         with store.unit_of_work() as uow:
             _log(uow, _account(uow, netid), "failure", profile, loc.name, sub_location, start,
-                 f"{type(exc).__name__}: {exc}", (time.perf_counter() - began) * 1000)
+                 f"{type(exc).__name__}: {exc}", (store.clock.monotonic() - began) * 1000)
             uow.commit()
         raise
     finally:
         await driver.close()
-    elapsed = (time.perf_counter() - began) * 1000
+    elapsed = (store.clock.monotonic() - began) * 1000
     with store.unit_of_work() as uow:
         account = _account(uow, netid)
         row, _ = _record_held(uow, account, profile, held)
@@ -211,7 +211,7 @@ async def sync_bookings(store: Store, netids: Iterable[str] | None = None,
     """
     from snipe.services.accounts import active_netids
 
-    moment = now or datetime.now(UTC)
+    moment = now or store.clock.now()
     if netids is None:
         with store.reading() as session:
             netids = active_netids(session)
@@ -273,6 +273,32 @@ def with_driver(store: Store, profile: SiteProfile,
     return run(go())
 
 
+# -- login checks ----------------------------------------------------------------------------
+
+async def check_logins(store: Store, netids: Iterable[str], *, fresh: bool = False,
+                       **driver_options: Any) -> list[Check]:
+    """Log each account in (or reuse its saved session) and keep the session for the strikes;
+    one check per account. A refused password is never tried twice."""
+    drivers: dict[tuple[str, str], Any] = {}
+
+    async def check(netid: str) -> Check:
+        try:
+            profile, creds = account_credentials(store, netid)
+        except SnipeError as exc:
+            return Check(f"login {netid}", "fail", str(exc))
+        key = (profile.name, profile.web_url)
+        driver = drivers.get(key) or drivers.setdefault(
+            key, open_driver(store, profile, **driver_options))
+        return await _check_account(driver, creds, fresh)
+
+    try:
+        # The driver lets a few logins run at once; the rest wait their turn.
+        return list(await asyncio.gather(*(check(n) for n in netids)))
+    finally:
+        for driver in drivers.values():
+            await driver.close()
+
+
 # -- doctor ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -326,7 +352,7 @@ async def _check_account(driver: Any, creds: Credentials, fresh: bool) -> Check:
         logins = driver.logins
         session = await driver.session(creds)
         how = "new login" if driver.logins > logins else "saved session"
-        left = session.valid_for(driver.server_now()) / 3600
+        left = driver.seconds_left(session) / 3600
         return Check(name, "ok", f"member {session.member_id}, {how}, valid {left:.1f} h")
     except SnipeError as exc:
         return Check(name, "fail", str(exc))

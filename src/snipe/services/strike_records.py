@@ -7,7 +7,7 @@ for an instant or for the site.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -129,7 +129,7 @@ def record_strike(store: Store, target_id: int, profile: SiteProfile, report: St
                   claimed: list[Attempt]) -> None:
     """Claims become bookings (won) or go (lost); every attempt is logged with its timing, and
     the strike rows of each slot carry the outcome."""
-    now = datetime.now(UTC)
+    now = store.clock.now()
     fired = {id(a) for a in claimed}
     with store.unit_of_work() as uow:
         session = uow.session

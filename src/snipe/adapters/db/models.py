@@ -56,8 +56,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+TIMESTAMPS = ("created_at", "updated_at", "timestamp", "last_checked")
 
 
 class Base(DeclarativeBase):
@@ -74,8 +73,8 @@ class Account(Base):
     site_url: Mapped[str | None] = mapped_column(String(300))
     member_id: Mapped[int | None] = mapped_column(Integer)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:  # never the password
         return f"Account(netid={self.netid!r}, site={self.site_profile!r}, active={self.is_active})"
@@ -101,8 +100,8 @@ class Target(Base):
     plan_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     next_wake: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     strikes: Mapped[list[Strike]] = relationship(back_populates="target")
 
@@ -132,7 +131,7 @@ class Strike(Base):
     time_window_start: Mapped[str | None] = mapped_column(String(5))
     time_window_end: Mapped[str | None] = mapped_column(String(5))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     target: Mapped[Target] = relationship(back_populates="strikes")
@@ -164,8 +163,8 @@ class Booking(Base):
     slot_start: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     booking_reference: Mapped[str | None] = mapped_column(String(60))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     account: Mapped[Account] = relationship()
 
@@ -186,7 +185,7 @@ class BookingLog(Base):
     sub_location: Mapped[str | None] = mapped_column(String(60))
     error_message: Mapped[str | None] = mapped_column(Text)
     execution_time_ms: Mapped[float | None] = mapped_column(Float)
-    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
 
     account: Mapped[Account | None] = relationship()
 
@@ -207,4 +206,4 @@ class SlotAvailability(Base):
     total_capacity: Mapped[int | None] = mapped_column(Integer)
     remaining_capacity: Mapped[int | None] = mapped_column(Integer)
     site_booking_id: Mapped[str | None] = mapped_column(String(60))
-    last_checked: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_checked: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from snipe.adapters.clock import Clock, SystemClock
 from snipe.adapters.paths import data_dir, ensure_private_dir
 from snipe.errors import StoreError
 
@@ -74,6 +75,21 @@ def make_engine(url: str) -> Engine:
         raise StoreError(f"cannot use database {parsed.render_as_string()}: {exc}") from None
 
 
+def _stamp_times(session: Session, _context: Any, _instances: Any) -> None:
+    """Row timestamps come from the store's clock, never from the machine's: a test (or a
+    what-if run) at any date writes rows of that date."""
+    from snipe.adapters.db.models import TIMESTAMPS
+
+    now = session.info["clock"].now()
+    for row in session.new:
+        for name in TIMESTAMPS:
+            if hasattr(row, name) and getattr(row, name) is None:
+                setattr(row, name, now)
+    for row in session.dirty:
+        if hasattr(row, "updated_at") and session.is_modified(row, include_collections=False):
+            row.updated_at = now
+
+
 class UnitOfWork:
     """One use case's transaction: rolls back unless `commit()` is called."""
 
@@ -95,22 +111,27 @@ class UnitOfWork:
 
 
 class Store:
-    def __init__(self, engine: Engine, home: Path | None = None) -> None:
+    def __init__(self, engine: Engine, home: Path | None = None,
+                 clock: Clock | None = None) -> None:
         self.engine = engine
         self.home = home
-        self._writer = sessionmaker(engine, expire_on_commit=False)
+        self.clock = clock or SystemClock()
+        info = {"clock": self.clock}
+        self._writer = sessionmaker(engine, expire_on_commit=False, info=info)
+        event.listen(self._writer, "before_flush", _stamp_times)
         self._reader = sessionmaker(
-            engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+            engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False, info=info
         )
         self._vault: Any = None
 
     @classmethod
-    def open(cls, db: str | None = None, home: Path | None = None, migrate: bool = True) -> Store:
+    def open(cls, db: str | None = None, home: Path | None = None, migrate: bool = True,
+             clock: Clock | None = None) -> Store:
         from snipe.adapters.db.migrations import ensure_schema
 
         url = resolve_url(db, home)
         engine = make_engine(url)
-        store = cls(engine, home)
+        store = cls(engine, home, clock)
         if migrate:
             try:
                 ensure_schema(engine)

@@ -79,14 +79,20 @@ class SiteSession:
     expires_at: datetime  # UTC, by the site's clock
     storage_state: dict[str, Any] | None = field(default=None, repr=False)
     login_flow: str = "api"
+    # When it expires by our own clock (POSIX seconds): a session is judged by this, so its
+    # age never depends on whether the site's clock was measured yet.
+    expires_local: float | None = None
 
     def __repr__(self) -> str:
         return (f"SiteSession({self.site!r}, {self.account!r}, member={self.member_id}, "
                 f"expires={self.expires_at.isoformat()}, token=***)")
 
-    def valid_for(self, now: datetime) -> float:
-        """Seconds left before the token expires, by the site's clock `now`."""
-        return (self.expires_at - now).total_seconds()
+    def valid_for(self, server_now: datetime, local_now: float | None = None) -> float:
+        """Seconds left before the token expires: by our clock when the session knows its
+        expiry on it, else by the site's clock `server_now`."""
+        if self.expires_local is not None and local_now is not None:
+            return self.expires_local - local_now
+        return (self.expires_at - server_now).total_seconds()
 
 
 class SiteDriver(Protocol):

@@ -8,7 +8,8 @@ Two sources:
 - A time endpoint (`{"now": "...ms Z"}`, where the profile has one) gives milliseconds directly;
   the sandbox also reports its `rate` (its clock may run faster than ours).
 
-The model is linear: server = rate * local + b, local being our `time.time()` seconds.
+The model is linear (server = rate * local + b, local being our clock's POSIX seconds), or, when
+the time endpoint describes one, a `Timeline` whose real-speed windows are crossed at real speed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from snipe.adapters.sites.timeline import Timeline
 from snipe.errors import TransientError
 
 STAMP_RESOLUTION_S = 0.001  # the time endpoint answers whole milliseconds
@@ -36,6 +38,7 @@ class ServerClock:
     uncertainty_s: float = 0.5
     method: str = "date"
     samples: int = 0
+    timeline: Timeline | None = None  # None: linear at `rate`
 
     @classmethod
     def local(cls) -> ServerClock:
@@ -48,9 +51,13 @@ class ServerClock:
         return self.anchor_server - self.anchor_local
 
     def server_at(self, local: float) -> float:
+        if self.timeline is not None:
+            return self.timeline.site_after(self.anchor_server, local - self.anchor_local)
         return self.anchor_server + self.rate * (local - self.anchor_local)
 
     def local_at(self, server: float) -> float:
+        if self.timeline is not None:
+            return self.anchor_local + self.timeline.real_span(self.anchor_server, server)
         return self.anchor_local + (server - self.anchor_server) / self.rate
 
     def server_now(self, local_now: Callable[[], float] = time.time) -> datetime:
@@ -62,6 +69,8 @@ class ServerClock:
 
     def describe(self) -> str:
         rate = f", rate {self.rate:g}x" if abs(self.rate - 1.0) > 1e-6 else ""
+        if self.timeline is not None and not self.timeline.is_linear:
+            rate += " with real-speed windows"
         return (f"offset {self.offset_s * 1000:+.0f} ms ± {self.uncertainty_s * 1000:.0f} ms"
                 f"{rate} ({self.method}, {self.samples} samples)")
 
@@ -123,10 +132,14 @@ def estimate_rate(stamps: Sequence[Stamp]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
 
 
-def from_stamps(stamps: Sequence[Stamp], rate: float | None = None) -> ServerClock:
-    """Clock from millisecond stamps: each bounds b to [server - rate*recv, server - rate*sent]."""
+def from_stamps(stamps: Sequence[Stamp], rate: float | None = None,
+                timeline: Timeline | None = None) -> ServerClock:
+    """Clock from millisecond stamps: each bounds b to [server - rate*recv, server - rate*sent]
+    (with a non-linear `timeline`, the same bounds in its real-time coordinate)."""
     if not stamps:
         raise ValueError("no time samples")
+    if timeline is not None and not timeline.is_linear:
+        return _from_stamps_on(timeline, stamps)
     r = rate if rate and rate > 0 else estimate_rate(stamps)
     # A stamp is truncated to the millisecond: the server's clock read [server, server + 1 ms).
     lo, hi = _intersect([(s.server - r * s.received, s.server + STAMP_RESOLUTION_S - r * s.sent)
@@ -134,6 +147,21 @@ def from_stamps(stamps: Sequence[Stamp], rate: float | None = None) -> ServerClo
     anchor = stamps[-1].received
     b = (lo + hi) / 2
     return ServerClock(anchor, r * anchor + b, r, (hi - lo) / 2, "time endpoint", len(stamps))
+
+
+def _from_stamps_on(line: Timeline, stamps: Sequence[Stamp]) -> ServerClock:
+    """Each stamp says the site's clock read [server, server + 1 ms) between our send and
+    receive: in real-time terms, the offset between our clock and the timeline is bounded."""
+    last = stamps[-1]
+    lo, hi = _intersect([(line.real_span(last.server, s.server) - s.received,
+                          line.real_span(last.server, s.server + STAMP_RESOLUTION_S) - s.sent)
+                         for s in stamps])
+    # Our clock reads `-offset` when the site's clock reads `last.server`.
+    offset = (lo + hi) / 2
+    anchor = last.received
+    server = line.site_after(last.server, anchor + offset)
+    return ServerClock(anchor, server, line.rate, (hi - lo) / 2, "time endpoint", len(stamps),
+                       line)
 
 
 def parse_date_header(value: str | None) -> int | None:
@@ -188,7 +216,7 @@ async def probe_date_edges(
 
 
 async def measure_with(
-    fetch_stamp: Callable[[], Awaitable[tuple[float, float | None]]] | None,
+    fetch_stamp: Callable[[], Awaitable[tuple[float, Timeline | None]]] | None,
     fetch_date: Callable[[], Awaitable[int]],
     *,
     samples: int = 5,
@@ -196,17 +224,17 @@ async def measure_with(
     now: Callable[[], float] = time.time,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
 ) -> ServerClock:
-    """The time endpoint when there is one (`fetch_stamp` -> (server epoch, rate or None)),
-    else the Date-header second-edge method (the real site has no time endpoint)."""
+    """The time endpoint when there is one (`fetch_stamp` -> (server epoch, its timeline or
+    None)), else the Date-header second-edge method (the real site has no time endpoint)."""
     if fetch_stamp is None:
         return await probe_date_edges(fetch_date, probes=probes, now=now, sleep=sleep)
     stamps: list[Stamp] = []
-    reported: float | None = None
+    reported: Timeline | None = None
     for _ in range(samples):
         sent = now()
-        server, reported_rate = await fetch_stamp()
+        server, timeline = await fetch_stamp()
         stamps.append(Stamp(sent, now(), server))
-        reported = reported_rate or reported
+        reported = timeline or reported
     if not stamps:
         raise TransientError("the site's clock could not be read")
-    return from_stamps(stamps, rate=reported)
+    return from_stamps(stamps, rate=reported.rate if reported else None, timeline=reported)

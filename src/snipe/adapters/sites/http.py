@@ -40,6 +40,7 @@ from snipe.adapters.sites.errors import (
     SlotNotOpen,
     refusal_error,
 )
+from snipe.adapters.sites.timeline import Timeline
 from snipe.adapters.sites.wire import StrikeWire
 from snipe.domain.site import Location, SiteProfile
 from snipe.errors import ConfigError, TransientError
@@ -213,8 +214,8 @@ class ApiClient:
             raise SiteChanged("site answers without a Date header: its clock cannot be read")
         return second
 
-    async def time_stamp(self) -> tuple[float, float | None]:
-        """The time endpoint's `now` (epoch seconds) and `rate` when it reports one."""
+    async def time_stamp(self) -> tuple[float, Timeline | None]:
+        """The time endpoint's `now` (epoch seconds) and how its clock runs, when it says."""
         if not self.profile.time_endpoint:
             raise ConfigError(f"site profile {self.profile.name!r} has no time endpoint")
         path = self.profile.time_endpoint.lstrip("/")
@@ -222,7 +223,9 @@ class ApiClient:
         try:
             now = parse_instant(data["now"]).timestamp()
             rate = data.get("rate")
-            return now, float(rate) if isinstance(rate, int | float) and rate > 0 else None
+            if not isinstance(rate, int | float) or rate <= 0:
+                return now, None
+            return now, Timeline.from_json(data)
         except (KeyError, TypeError, ValueError):
             raise SiteChanged("the site's time endpoint answered without a usable `now`") from None
 
@@ -255,7 +258,8 @@ class ApiClient:
         issued = self._server_now(response)
         member = data.get("member") if isinstance(data.get("member"), dict) else None
         session = SiteSession(self.profile.name, creds.account, token, 0,
-                              issued + timedelta(seconds=lifetime), None, "api")
+                              issued + timedelta(seconds=lifetime), None, "api",
+                              self._now() + lifetime)
         if member is None or "id" not in member:
             member = await self.member(session)
         session.member_id = int(member["id"])

@@ -45,6 +45,7 @@ class SessionStore:
             "expires_at": session.expires_at.isoformat(),
             "storage_state": session.storage_state,
             "login_flow": session.login_flow,
+            "expires_local": session.expires_local,
         }
         path = self.path_for(session.site, session.account)
         write_private(path, self._vault.seal(json.dumps(data)))
@@ -62,6 +63,7 @@ class SessionStore:
                 member_id=int(data["member_id"]),
                 expires_at=datetime.fromisoformat(data["expires_at"]),
                 storage_state=data.get("storage_state"), login_flow=data.get("login_flow", "api"),
+                expires_local=data.get("expires_local"),
             )
         except (SecretError, OSError, ValueError, KeyError, TypeError) as exc:
             # A stale or foreign file only costs one login; never fail a strike over it.

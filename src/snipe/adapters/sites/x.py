@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 REFRESH_MARGIN_S = 3600.0  # a session with less than this left is renewed before a strike
 TRANSIENT_RETRIES = 1  # extra booking tries after a 5xx, a timeout or a 429
+# What a login costs before one was measured here, by flow: a browser SSO round trip through
+# three hosts, or one POST. The engine wakes early enough for the logins a strike needs.
+LOGIN_GUESS_S = {"oidc": 20.0, "api": 2.0}
+MAX_PARALLEL_LOGINS = 2  # browser logins at once: each is a Chromium page and an IdP round trip
 
 
 async def bounded(work: Awaitable[T], seconds: float, what: str) -> T:
@@ -76,6 +80,9 @@ class XDriver:
         self._pages: dict[str, BookingPage] = {}
         self.clock = ServerClock.local()
         self.logins = 0  # login attempts made (a wrong password must cost exactly one)
+        self.login_s: dict[str, float] = {}  # measured seconds per login, by flow
+        self.max_parallel_logins = MAX_PARALLEL_LOGINS
+        self._login_gate = asyncio.Semaphore(MAX_PARALLEL_LOGINS)
 
     def __repr__(self) -> str:
         return f"XDriver({self.profile.name!r})"
@@ -109,6 +116,10 @@ class XDriver:
     def server_now(self) -> datetime:
         return self.clock.server_now(self._now)
 
+    def local_now(self) -> float:
+        """Our own clock, as the driver reads it (POSIX seconds)."""
+        return self._now()
+
     async def close(self) -> None:
         await self.end_window()
         for client in self._apis.values():
@@ -125,16 +136,49 @@ class XDriver:
 
     # -- sessions ---------------------------------------------------------------------------
 
+    def login_flow(self, creds: Credentials) -> str:
+        return creds.login_flow or self.profile.login_flow
+
+    def login_estimate_s(self, creds: Credentials) -> float:
+        """How long a login of this account is expected to take (measured, else a guess)."""
+        flow = self.login_flow(creds)
+        return self.login_s.get(flow, LOGIN_GUESS_S.get(flow, 20.0))
+
+    def session_ready(self, creds: Credentials, until_local: float,
+                      margin_s: float = REFRESH_MARGIN_S) -> bool:
+        """Will the account's saved session (memory or disk) still be good at `until_local`
+        (our clock) plus `margin_s`, so that no login is needed before then?"""
+        session = self._live.get(creds.account)
+        if session is None and self.sessions is not None:
+            session = self.sessions.load(self.profile.name, creds.account)
+            if session is not None:
+                self._live[creds.account] = session
+        if session is None:
+            return False
+        return self.seconds_left(session) - (until_local - self._now()) > margin_s
+
+    def seconds_left(self, session: SiteSession) -> float:
+        """How long the session has left: by the site's clock once it was measured (the site
+        decides when a token expires), by our own clock before that."""
+        if self.clock.method == "local":
+            return session.valid_for(self.server_now(), self._now())
+        return session.valid_for(self.server_now())
+
     async def login(self, creds: Credentials) -> SiteSession:
         """A fresh login by the account's flow; saved (sealed) for reuse."""
-        flow = creds.login_flow or self.profile.login_flow
-        self.logins += 1
-        if flow == "api":
-            session = await self.api(creds.account).login(creds)
-        elif flow == "oidc":
-            session = await self._login_sso(creds)
-        else:
+        flow = self.login_flow(creds)
+        if flow not in ("api", "oidc"):
             raise ConfigError(f"unknown login flow {flow!r} (known: oidc, api)")
+        async with self._login_gate:
+            self.logins += 1
+            began = self._now()
+            if flow == "api":
+                session = await self.api(creds.account).login(creds)
+            else:
+                session = await self._login_sso(creds)
+            took = max(0.0, self._now() - began)
+            # Keep the slowest recent login in mind: a strike must not wait on an optimistic guess.
+            self.login_s[flow] = max(took, 0.5 * self.login_s.get(flow, took) + 0.5 * took)
         self._live[creds.account] = session
         if self.sessions is not None:
             self.sessions.save(session)
@@ -156,7 +200,8 @@ class XDriver:
         lifetime = float(tokens.get("expiresIn") or self.profile.token_lifetime_s)
         return SiteSession(self.profile.name, creds.account, Secret(tokens["accessToken"]),
                            int(auth["member"]["id"]),
-                           self.server_now() + timedelta(seconds=lifetime), state, "oidc")
+                           self.server_now() + timedelta(seconds=lifetime), state, "oidc",
+                           self._now() + lifetime)
 
     async def session(self, creds: Credentials,
                       min_valid_s: float = REFRESH_MARGIN_S) -> SiteSession:
@@ -166,7 +211,7 @@ class XDriver:
             session = self._live.get(creds.account)
             if session is None and self.sessions is not None:
                 session = self.sessions.load(self.profile.name, creds.account)
-            if session is not None and session.valid_for(self.server_now()) > min_valid_s:
+            if session is not None and self.seconds_left(session) > min_valid_s:
                 self._live[creds.account] = session
                 return session
             return await self.login(creds)
