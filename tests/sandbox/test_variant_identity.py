@@ -59,7 +59,8 @@ def test_linked_hall_id_is_the_resource_in_linked_product_id(site_classic):
         "bookingId": slot, "bookableProductId": 20045, "linkedProductId": 4,
         "startDate": utc_text(START), "endDate": utc_text(START + timedelta(hours=1)),
         "isAvailable": True,
-        "booking": {"id": slot, "startDate": utc_text(START),
+        "booking": {"id": slot, "bookableProductId": 20045, "linkedProductId": 4,
+                    "startDate": utc_text(START),
                     "endDate": utc_text(START + timedelta(hours=1)), "capacity": 1,
                     "participationCount": 0, "tagIds": [147], "description": "X1 A",
                     "supervisors": [], "participations": []},
@@ -111,6 +112,10 @@ def test_a_hall_without_booking_id_is_booked_by_params_alone(site_likely):
     assert (item["isAvailable"], item["bookingId"]) == (False, None)
     [held] = site.state()["bookings"]
     assert (held["account"], held["sub_location"]) == ("user1", "X1 A")
+    [mine] = alice.mine().json()["data"]
+    assert mine["bookingId"] == mine["booking"]["id"] == body["bookingId"]
+    assert (mine["booking"]["bookableProductId"], mine["booking"]["linkedProductId"],
+            mine["booking"]["startDate"]) == (4, 20045, utc_text(START))
 
 
 @pytest.mark.parametrize(("params", "message"), [

@@ -14,6 +14,34 @@ app = typer.Typer(help="Run the local replica of the booking site (for demos and
                   no_args_is_help=True)
 
 
+# The variant's knobs (see snipe.sandbox.variants); each overrides the bundle of --variant.
+VariantOption = Annotated[str, typer.Option(
+    "--variant", help="Which plausible real site to play: likely, classic, laggy "
+    "(the options below override its knobs).")]
+ListingOption = Annotated[str | None, typer.Option(
+    "--listing", help="early (listed before the unlock, refused until it) | at_unlock | "
+    "lag:SECONDS (listed and open SECONDS after the unlock).")]
+HallIdOption = Annotated[str | None, typer.Option(
+    "--hall-id", help="Field naming a sub-hall: linked (linkedProductId) | product "
+    "(bookableProductId).")]
+HallBookingIdOption = Annotated[str | None, typer.Option(
+    "--hall-booking-id", help="present | null (hall slots booked by params alone).")]
+ErrorsOption = Annotated[str | None, typer.Option(
+    "--errors", help="nestjs ({statusCode, message, error}) | coded ({code, message}).")]
+SearchKeysOption = Annotated[str | None, typer.Option(
+    "--search-keys", help="required (400 without availableFromDate/availableTillDate) | "
+    "ignored.")]
+JoinsOption = Annotated[str | None, typer.Option(
+    "--joins", help="required (relations only when join= asks) | embedded.")]
+WaitlistOption = Annotated[str | None, typer.Option(
+    "--waitlist", help="on (a full Fitness slot answers 201 status 3) | off (refused).")]
+TimesOption = Annotated[str | None, typer.Option(
+    "--times", help="utc | local-z (local wall-clock time with a false Z).")]
+ShapesOption = Annotated[str | None, typer.Option(
+    "--shapes", help="real (the real site's bodies, token and pages) | classic (the "
+    "sandbox's earlier ones).")]
+
+
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -44,33 +72,16 @@ def serve(
         "--rate-limit", help="Requests per second per bearer token; 0 turns it off.")] = 20.0,
     public: Annotated[bool, typer.Option(
         "--public", help="Allow a non-loopback host.")] = False,
-    variant: Annotated[str, typer.Option(
-        "--variant", help="Which plausible real site to play: likely, classic, laggy "
-        "(the options below override its knobs).")] = DEFAULT_VARIANT,
-    listing: Annotated[str | None, typer.Option(
-        "--listing", help="early (listed before the unlock, refused until it) | at_unlock | "
-        "lag:SECONDS (listed and open SECONDS after the unlock).")] = None,
-    hall_id: Annotated[str | None, typer.Option(
-        "--hall-id", help="Field naming a sub-hall: linked (linkedProductId) | product "
-        "(bookableProductId).")] = None,
-    hall_booking_id: Annotated[str | None, typer.Option(
-        "--hall-booking-id", help="present | null (hall slots booked by params alone).")] = None,
-    errors: Annotated[str | None, typer.Option(
-        "--errors", help="nestjs ({statusCode, message, error}) | coded ({code, message}).")]
-    = None,
-    search_keys: Annotated[str | None, typer.Option(
-        "--search-keys", help="required (400 without availableFromDate/availableTillDate) | "
-        "ignored.")] = None,
-    joins: Annotated[str | None, typer.Option(
-        "--joins", help="required (relations only when join= asks) | embedded.")] = None,
-    waitlist: Annotated[str | None, typer.Option(
-        "--waitlist", help="on (a full Fitness slot answers 201 status 3) | off (refused).")]
-    = None,
-    times: Annotated[str | None, typer.Option(
-        "--times", help="utc | local-z (local wall-clock time with a false Z).")] = None,
-    shapes: Annotated[str | None, typer.Option(
-        "--shapes", help="real (the real site's bodies, token and pages) | classic (the "
-        "sandbox's earlier ones).")] = None,
+    variant: VariantOption = DEFAULT_VARIANT,
+    listing: ListingOption = None,
+    hall_id: HallIdOption = None,
+    hall_booking_id: HallBookingIdOption = None,
+    errors: ErrorsOption = None,
+    search_keys: SearchKeysOption = None,
+    joins: JoinsOption = None,
+    waitlist: WaitlistOption = None,
+    times: TimesOption = None,
+    shapes: ShapesOption = None,
 ) -> None:
     """Serve the replica (pages at /, API at /api) until Ctrl-C."""
     from rich.console import Console

@@ -58,9 +58,13 @@ class Shapes:
 
     # -- answers -------------------------------------------------------------------------------
     def booking(self, slot: Any, members: list[int] | None = None) -> dict[str, Any]:
-        """The `booking` relation of a slot (its reservation entity)."""
+        """The `booking` relation of a slot (its reservation entity), naming its products the
+        way the slot does."""
+        bookable, linked = self.product_ids(slot)
         booking = {
             "id": slot.booking_id,
+            "bookableProductId": bookable,
+            "linkedProductId": linked,
             "startDate": self.times.write(slot.start),
             "endDate": self.times.write(slot.end),
             "capacity": slot.capacity,
