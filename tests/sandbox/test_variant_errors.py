@@ -130,3 +130,11 @@ def test_ignored_search_keys_are_not_needed(site_classic):
     answer = site_classic.client.get("/api/bookable-slots",
                                      params={"s": json.dumps({"tagIds": {"$in": [147]}})})
     assert answer.status_code == 200 and answer.json()["data"]
+
+
+def test_the_sandboxs_own_admin_routes_stay_coded(site_nestjs):
+    answer = site_nestjs.client.get("/api/admin/state", headers={"X-Admin-Token": "wrong"})
+    assert (answer.status_code, answer.json()["code"]) == (401, "unauthorized")
+    missing = site_nestjs.client.post("/api/admin/book", json={"account": "bot", "bookingId": 1},
+                                      headers=site_nestjs.admin_headers)
+    assert (missing.status_code, missing.json()["code"]) == (404, "not_found")

@@ -22,6 +22,7 @@ from snipe.sandbox.replica import Replica
 from snipe.sandbox.restyle import NestjsGateAnswers
 
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+ADMIN_PREFIX = "/api/admin"
 
 
 def create_app(config: SandboxConfig | None = None, clock: Clock | None = None) -> FastAPI:
@@ -55,8 +56,9 @@ def create_app(config: SandboxConfig | None = None, clock: Clock | None = None) 
         app.add_middleware(NestjsGateAnswers)
 
     @app.exception_handler(Refusal)
-    async def refused(_request: Request, exc: Refusal) -> JSONResponse:
-        status, body = exc.render(nestjs)
+    async def refused(request: Request, exc: Refusal) -> JSONResponse:
+        # The admin routes are the sandbox's own: they keep its coded answers in every variant.
+        status, body = exc.render(nestjs and not request.url.path.startswith(ADMIN_PREFIX))
         return JSONResponse(body, status_code=status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

@@ -8,7 +8,7 @@ that releases its slots late; single knobs override a bundle.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from snipe.errors import ConfigError
 
@@ -31,6 +31,16 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 KNOBS = ("listing", *CHOICES)
 
+Listing = Literal["early", "at_unlock", "lag"]
+HallId = Literal["linked", "product"]
+HallBookingId = Literal["present", "null"]
+Errors = Literal["nestjs", "coded"]
+Required = Literal["required", "ignored"]
+Joins = Literal["required", "embedded"]
+Switch = Literal["on", "off"]
+Times = Literal["utc", "local-z"]
+ShapeStyle = Literal["real", "classic"]
+
 
 class SandboxConfigError(ConfigError):
     """A sandbox option is out of range or unknown."""
@@ -50,16 +60,16 @@ class Variant:
     """
 
     name: str
-    listing: str = "at_unlock"
+    listing: Listing = "at_unlock"
     release_lag_s: float = 0.0
-    hall_id: str = "linked"
-    hall_booking_id: str = "present"
-    errors: str = "coded"
-    search_keys: str = "ignored"
-    joins: str = "embedded"
-    waitlist: str = "off"
-    times: str = "utc"
-    shapes: str = "classic"
+    hall_id: HallId = "linked"
+    hall_booking_id: HallBookingId = "present"
+    errors: Errors = "coded"
+    search_keys: Required = "ignored"
+    joins: Joins = "embedded"
+    waitlist: Switch = "off"
+    times: Times = "utc"
+    shapes: ShapeStyle = "classic"
 
     @classmethod
     def from_name(cls, name: str) -> Variant:
