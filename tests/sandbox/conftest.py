@@ -37,3 +37,11 @@ def user(sandbox: SandboxHandle) -> Iterator[Callable[[int], User]]:
     yield login
     for u in made:
         u.http.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_sites(request: pytest.FixtureRequest) -> None:
+    """Each test starts every variant sandbox it uses (fixtures named `site_*`) afresh."""
+    for name in request.fixturenames:
+        if name.startswith("site_"):
+            request.getfixturevalue(name).fresh()

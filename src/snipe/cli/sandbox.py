@@ -8,8 +8,38 @@ from typing import Annotated
 
 import typer
 
+from snipe.sandbox.variants import DEFAULT_VARIANT
+
 app = typer.Typer(help="Run the local replica of the booking site (for demos and tests).",
                   no_args_is_help=True)
+
+
+# The variant's knobs (see snipe.sandbox.variants); each overrides the bundle of --variant.
+VariantOption = Annotated[str, typer.Option(
+    "--variant", help="Which plausible real site to play: likely, classic, laggy "
+    "(the options below override its knobs).")]
+ListingOption = Annotated[str | None, typer.Option(
+    "--listing", help="early (listed before the unlock, refused until it) | at_unlock | "
+    "lag:SECONDS (listed and open SECONDS after the unlock).")]
+HallIdOption = Annotated[str | None, typer.Option(
+    "--hall-id", help="Field naming a sub-hall: linked (linkedProductId) | product "
+    "(bookableProductId).")]
+HallBookingIdOption = Annotated[str | None, typer.Option(
+    "--hall-booking-id", help="present | null (hall slots booked by params alone).")]
+ErrorsOption = Annotated[str | None, typer.Option(
+    "--errors", help="nestjs ({statusCode, message, error}) | coded ({code, message}).")]
+SearchKeysOption = Annotated[str | None, typer.Option(
+    "--search-keys", help="required (400 without availableFromDate/availableTillDate) | "
+    "ignored.")]
+JoinsOption = Annotated[str | None, typer.Option(
+    "--joins", help="required (relations only when join= asks) | embedded.")]
+WaitlistOption = Annotated[str | None, typer.Option(
+    "--waitlist", help="on (a full Fitness slot answers 201 status 3) | off (refused).")]
+TimesOption = Annotated[str | None, typer.Option(
+    "--times", help="utc | local-z (local wall-clock time with a false Z).")]
+ShapesOption = Annotated[str | None, typer.Option(
+    "--shapes", help="real (the real site's bodies, token and pages) | classic (the "
+    "sandbox's earlier ones).")]
 
 
 def _loopback(host: str) -> bool:
@@ -42,22 +72,38 @@ def serve(
         "--rate-limit", help="Requests per second per bearer token; 0 turns it off.")] = 20.0,
     public: Annotated[bool, typer.Option(
         "--public", help="Allow a non-loopback host.")] = False,
+    variant: VariantOption = DEFAULT_VARIANT,
+    listing: ListingOption = None,
+    hall_id: HallIdOption = None,
+    hall_booking_id: HallBookingIdOption = None,
+    errors: ErrorsOption = None,
+    search_keys: SearchKeysOption = None,
+    joins: JoinsOption = None,
+    waitlist: WaitlistOption = None,
+    times: TimesOption = None,
+    shapes: ShapesOption = None,
 ) -> None:
     """Serve the replica (pages at /, API at /api) until Ctrl-C."""
     from rich.console import Console
 
     from snipe.cli.app import abort
-    from snipe.sandbox.config import SandboxConfig
+    from snipe.sandbox.config import SandboxConfig, SandboxConfigError
 
     if not _loopback(host) and not public:
         abort(f"refusing to listen on {host}: sandbox accounts and the admin token are not "
               "secrets, so it serves loopback only unless you pass --public")
     if not 0 < port < 65536:
         abort(f"port must be 1..65535, got {port}")
-    config = SandboxConfig(
-        accounts=accounts, bots=bots, clock_offset_s=clock_offset, clock_rate=clock_rate,
-        seed=seed, admin_token=admin_token, state_path=state, rate_limit=rate_limit,
-    )
+    try:
+        config = SandboxConfig(
+            accounts=accounts, bots=bots, clock_offset_s=clock_offset, clock_rate=clock_rate,
+            seed=seed, admin_token=admin_token, state_path=state, rate_limit=rate_limit,
+            variant=variant, listing=listing, hall_id=hall_id, hall_booking_id=hall_booking_id,
+            errors=errors, search_keys=search_keys, joins=joins, waitlist=waitlist,
+            times=times, shapes=shapes,
+        )
+    except SandboxConfigError as exc:
+        abort(str(exc), code=exc.exit_code)
 
     import uvicorn
 
@@ -71,6 +117,7 @@ def serve(
     out.print(f"admin token: {config.admin_token}", highlight=False)
     out.print(f"clock: offset {clock_offset:g} s, rate {clock_rate:g}x; "
               f"bots: {', '.join(config.bots) or 'none'}", highlight=False)
+    out.print(f"variant: {config.play.describe()}", highlight=False, soft_wrap=True)
     if accounts:
         listed = ", ".join(f"user{n}/pass{n}" for n in range(1, min(accounts, 5) + 1))
         more = f", ... user{accounts}/pass{accounts}" if accounts > 5 else ""

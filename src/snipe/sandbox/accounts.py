@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import secrets
 import threading
 import time
@@ -23,6 +25,19 @@ CODE_LIFETIME_S = 120.0  # real seconds an SSO code may wait before the app rede
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def jwt_shaped(claims: dict[str, Any]) -> str:
+    """A token that looks like the real site's RS256 JWT: a readable header and payload, and
+    random bytes where the signature goes (the sandbox looks tokens up, it never verifies one)."""
+    header = {"alg": "RS256", "typ": "JWT"}
+    parts = [json.dumps(header, separators=(",", ":")).encode(),
+             json.dumps(claims, separators=(",", ":")).encode(), secrets.token_bytes(256)]
+    return ".".join(_b64url(part) for part in parts)
 
 
 @dataclass(frozen=True)
@@ -46,10 +61,12 @@ def _member(row: Any) -> Member:
 
 
 class AccountBook:
-    def __init__(self, store: Store, clock: Clock, token_lifetime_s: int) -> None:
+    def __init__(self, store: Store, clock: Clock, token_lifetime_s: int,
+                 jwt_tokens: bool = False) -> None:
         self.store = store
         self.clock = clock
         self.token_lifetime_s = token_lifetime_s
+        self.jwt_tokens = jwt_tokens
         self._codes: dict[str, tuple[int, float]] = {}
         self._codes_lock = threading.Lock()
 
@@ -104,12 +121,24 @@ class AccountBook:
         return member, self.issue(member)
 
     def issue(self, member: Member) -> str:
-        token = secrets.token_urlsafe(32)
+        now = self.clock.now_s()
+        token = (jwt_shaped(self.claims(member, now)) if self.jwt_tokens
+                 else secrets.token_urlsafe(32))
         with self.store.transaction() as conn:
             conn.execute(insert(tokens).values(
-                token_hash=_digest(token), account_id=member.id, issued_at=self.clock.now_s()
+                token_hash=_digest(token), account_id=member.id, issued_at=now
             ))
         return token
+
+    def claims(self, member: Member, now: float) -> dict[str, Any]:
+        """What a token says about its member: subject, issue and expiry (epoch seconds)."""
+        return {"sub": str(member.id), "email": member.email, "iat": int(now),
+                "exp": int(now) + self.token_lifetime_s, "jti": secrets.token_hex(8)}
+
+    def id_token(self, member: Member) -> str:
+        """An OIDC id token of the same shape (the app keeps it; the API never reads it)."""
+        claims = self.claims(member, self.clock.now_s())
+        return jwt_shaped(claims | {"netid": member.netid, "name": member.first_name})
 
     def member_of(self, token: str | None) -> Member:
         """The member a bearer token belongs to; refuses unknown and expired tokens."""

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import delete, insert, select, update
 
 from snipe.sandbox.api import json_body, replica_of
-from snipe.sandbox.catalogue import slot_json
+from snipe.sandbox.bookings import BOOKED
 from snipe.sandbox.clock import iso, parse_iso
 from snipe.sandbox.gate import FAULT_MODES, Fault
 from snipe.sandbox.query import int_field
@@ -34,9 +34,12 @@ router = APIRouter(prefix="/api/admin", dependencies=[Depends(require_admin)])
 @router.get("/state")
 async def state(request: Request) -> dict[str, Any]:
     replica = replica_of(request)
+    waiting = [b for b in replica.desk.held(waitlist=True) if b.status != BOOKED]
     return {
         "now": iso(replica.clock.now()),
+        "variant": replica.variant.json(),
         "bookings": [b.state_json() for b in replica.desk.held()],
+        "waitlist": [b.state_json() for b in waiting],
         "faults": replica.faults.armed(),
         "bot_attempts": list(request.app.state.crew.outcomes),
     }
@@ -110,8 +113,11 @@ async def bulk_create(request: Request) -> Any:
         made = conn.execute(
             select(slots).where(slots.c.booking_id.in_(ids)).order_by(slots.c.start)
         ).all()
+    now = replica.clock.now_s()
+    members = replica.desk.members_of(ids)
     return JSONResponse({"bookingIds": [r.booking_id for r in made],
-                         "data": [slot_json(r) for r in made]}, status_code=201)
+                         "data": [replica.shapes.slot(r, now, members=members.get(r.booking_id))
+                                  for r in made]}, status_code=201)
 
 
 @router.post("/time-slots/bulk-delete")
@@ -156,9 +162,10 @@ async def book_as(request: Request) -> Any:
         if not isinstance(ids, list) or not all(type(i) is int for i in ids):
             raise Refusal("malformed_request", "bookingIds must be a list of integers")
         made = replica.desk.book(member.id, ids)
-        return JSONResponse({"data": [b.json() for b in made]}, status_code=201)
+        return JSONResponse({"data": [replica.shapes.participation(b) for b in made]},
+                            status_code=201)
     made = replica.desk.book(member.id, [int_field(body, "bookingId")])
-    return JSONResponse(made[0].json(), status_code=201)
+    return JSONResponse(replica.shapes.participation(made[0]), status_code=201)
 
 
 @router.post("/cancel", status_code=204)

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from snipe.sandbox.accounts import Member
-from snipe.sandbox.catalogue import slot_json
 from snipe.sandbox.clock import iso
-from snipe.sandbox.query import bookable_slots, bounds, int_field
+from snipe.sandbox.intake import check_member, requested_slot, requested_slots
+from snipe.sandbox.query import bookable_slots, bounds, descending, page_of, search_of
 from snipe.sandbox.refusals import Refusal
 from snipe.sandbox.replica import Replica
+from snipe.sandbox.shapes import PARTICIPATION_RELATIONS, SLOT_RELATIONS
 
 # Handlers are coroutines that touch SQLite directly: each unit of work takes well under a
 # millisecond, and staying on the event loop spares the booking path a thread-pool hop.
@@ -43,30 +44,22 @@ async def json_body(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(await request.body() or b"null")
     except ValueError:
-        raise Refusal("malformed_request", "body is not valid JSON") from None
+        raise Refusal("malformed_request", "body is not valid JSON",
+                      human="Unexpected token in JSON") from None
     if not isinstance(body, dict):
-        raise Refusal("malformed_request", "body must be a JSON object")
+        raise Refusal("malformed_request", "body must be a JSON object",
+                      problems=["body must be an object"])
     return body
 
 
-def filter_param(request: Request) -> dict[str, Any]:
-    raw = request.query_params.get("s")
-    if raw is None or raw == "":
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        raise Refusal("malformed_request", "filter `s` is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise Refusal("malformed_request", "filter `s` must be a JSON object")
-    return value
-
-
 def token_answer(replica: Replica, member: Member, token: str) -> dict[str, Any]:
-    return {
+    answer = {
         "access_token": token, "token_type": "Bearer",
         "expires_in": replica.profile.token_lifetime_s, "member": member.json(),
     }
+    if replica.variant.real_shapes:
+        answer["id_token"] = replica.accounts.id_token(member)
+    return answer
 
 
 @router.get("/time")
@@ -112,8 +105,16 @@ async def whoami(request: Request) -> dict[str, Any]:
 async def list_slots(request: Request) -> dict[str, Any]:
     member_of(request, optional=True)  # a token is not required, but a bad one is refused
     replica = replica_of(request)
-    rows = bookable_slots(replica, filter_param(request))
-    return {"data": [slot_json(row) for row in rows]}
+    rows = bookable_slots(replica, search_of(request.query_params))
+    shapes = replica.shapes
+    relations = shapes.relations(request.query_params.getlist("join"), SLOT_RELATIONS)
+    members = (replica.desk.members_of([r.booking_id for r in rows])
+               if "booking" in relations else {})
+    now = replica.clock.now_s()
+    items = [shapes.slot(r, now, relations, members.get(r.booking_id, [])) for r in rows]
+    if descending(request.query_params):
+        items.reverse()
+    return page_of(items, request.query_params)
 
 
 @router.post("/participations", status_code=201)
@@ -121,29 +122,32 @@ async def book(request: Request) -> Any:
     member = member_of(request)
     assert member is not None
     body = await json_body(request)
-    if body.get("memberId") is not None and int_field(body, "memberId") != member.id:
-        raise Refusal("malformed_request", "memberId is not the member of the bearer token")
-    desk = replica_of(request).desk
+    replica = replica_of(request)
+    check_member(replica, member, body)
+    shapes = replica.shapes
+    relations = shapes.relations(request.query_params.getlist("join"), PARTICIPATION_RELATIONS)
     if "bookingIds" in body:
-        ids = body["bookingIds"]
-        if not isinstance(ids, list) or not all(type(i) is int for i in ids):
-            raise Refusal("malformed_request", "bookingIds must be a list of integers")
-        made = desk.book(member.id, ids)
-        return JSONResponse({"data": [b.json() for b in made]}, status_code=201)
-    params = body.get("params") if isinstance(body.get("params"), dict) else {}
-    source = body if "bookingId" in body else params
-    made = desk.book(member.id, [int_field(source, "bookingId")])
-    return JSONResponse(made[0].json(), status_code=201)
+        made = replica.desk.book(member.id, requested_slots(body, replica))
+        return JSONResponse({"data": [shapes.participation(b, relations) for b in made]},
+                            status_code=201)
+    made = replica.desk.book(member.id, [requested_slot(replica, body)])
+    return JSONResponse(shapes.participation(made[0], relations), status_code=201)
 
 
 @router.get("/participations")
 async def my_bookings(request: Request) -> dict[str, Any]:
     member = member_of(request)
     assert member is not None
-    query = filter_param(request)
-    since, until = bounds(query.get("booking.startDate"))
-    held = replica_of(request).desk.held(member.id, since, until)
-    return {"data": [b.json() for b in held]}
+    replica = replica_of(request)
+    query = search_of(request.query_params)
+    since, until = bounds(query.get("booking.startDate"), replica.times, "booking.startDate")
+    held = replica.desk.held(member.id, since, until, waitlist=True)
+    relations = replica.shapes.relations(request.query_params.getlist("join"),
+                                         PARTICIPATION_RELATIONS)
+    items = [replica.shapes.participation(b, relations) for b in held]
+    if descending(request.query_params):
+        items.reverse()
+    return page_of(items, request.query_params)
 
 
 @router.delete("/participations/{participation_id}", status_code=204)
@@ -151,23 +155,31 @@ async def cancel(participation_id: str, request: Request) -> Response:
     member = member_of(request)
     assert member is not None
     if not participation_id.isdigit():
-        raise Refusal("not_found", f"no booking {participation_id!r}")
-    replica_of(request).desk.cancel(int(participation_id), member.id)
-    return Response(status_code=204)
+        raise Refusal("not_found", f"no booking {participation_id!r}",
+                      human="Participation not found")
+    replica = replica_of(request)
+    replica.desk.cancel(int(participation_id), member.id)
+    # The real API answers 200 (with no body); the sandbox's classic contract said 204.
+    return Response(status_code=200 if replica.variant.real_shapes else 204)
 
 
 @router.get("/products/{product_id}")
 async def product(product_id: str, request: Request) -> dict[str, Any]:
     member_of(request, optional=True)
-    profile = replica_of(request).profile
-    location = next((loc for loc in profile.locations
-                     if loc.bookable and str(loc.product_id) == product_id), None)
-    if location is None:
-        raise Refusal("not_found", f"no product {product_id!r}")
+    replica = replica_of(request)
+    found = (replica.catalogue.product(int(product_id), replica.variant.hall_id == "product")
+             if product_id.isdigit() else None)
+    if found is None:
+        raise Refusal("not_found", f"no product {product_id!r}", human="Product not found")
+    location, hall = found
+    if hall is not None:  # a hall that is a product of its own
+        return {"id": hall.resource_id, "name": hall.name, "tagIds": [location.tag_id],
+                "bookableSlotsMinutesAhead": location.window_hours * 60,
+                "capacity": location.capacity,
+                "linkedProducts": [{"id": location.product_id, "name": location.name}]}
     return {
         "id": location.product_id, "name": location.name, "tagIds": [location.tag_id],
         "bookableSlotsMinutesAhead": location.window_hours * 60,
         "capacity": location.capacity,
         "linkedProducts": [{"id": s.resource_id, "name": s.name} for s in location.sub_locations],
     }
-

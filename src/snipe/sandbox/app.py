@@ -17,10 +17,12 @@ from snipe.sandbox.bots import BotCrew
 from snipe.sandbox.clock import Clock
 from snipe.sandbox.config import SandboxConfig
 from snipe.sandbox.gate import Gate
-from snipe.sandbox.refusals import Refusal
+from snipe.sandbox.refusals import Refusal, nestjs_body
 from snipe.sandbox.replica import Replica
+from snipe.sandbox.restyle import NestjsGateAnswers
 
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+ADMIN_PREFIX = "/api/admin"
 
 
 def create_app(config: SandboxConfig | None = None, clock: Clock | None = None) -> FastAPI:
@@ -49,20 +51,30 @@ def create_app(config: SandboxConfig | None = None, clock: Clock | None = None) 
     app.include_router(api.router)
     app.include_router(pages.router)
     app.add_middleware(Gate, clock=replica.clock, faults=replica.faults, limiter=replica.limiter)
+    nestjs = replica.variant.nestjs
+    if nestjs:
+        app.add_middleware(NestjsGateAnswers)
 
     @app.exception_handler(Refusal)
-    async def refused(_request: Request, exc: Refusal) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+    async def refused(request: Request, exc: Refusal) -> JSONResponse:
+        # The admin routes are the sandbox's own: they keep its coded answers in every variant.
+        status, body = exc.render(nestjs and not request.url.path.startswith(ADMIN_PREFIX))
+        return JSONResponse(body, status_code=status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def malformed(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first: Any = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
-        return JSONResponse({"code": "malformed_request", "message": message}, status_code=400)
+        status, body = Refusal("malformed_request", message, problems=[message]).render(nestjs)
+        return JSONResponse(body, status_code=status)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if nestjs and exc.status_code in HTTP_CODES:
+            # Nest answers an unknown route, or a known one with another method, the same way.
+            body = nestjs_body(404, f"Cannot {request.method} {request.url.path}", "Not Found")
+            return JSONResponse(body, status_code=404)
         code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
         return JSONResponse({"code": code, "message": str(exc.detail)},
                             status_code=exc.status_code, headers=exc.headers)

@@ -4,6 +4,10 @@ One transaction per request: the slot counters are raised with one conditional U
 count must equal the number of slots, and each allowance (per account and day: one per hour, one
 per location) is taken with `UPDATE ... WHERE used < max` verified the same way. Any mismatch
 raises a `Refusal`, which rolls the whole transaction back: nothing is half-booked.
+
+Where the variant says so, a slot opens `release_lag_s` after its unlock, and a full group slot
+(one without sub-locations: Fitness) puts a single-slot request on its waitlist instead of
+refusing it: a waitlist entry holds neither a place nor an allowance.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, insert, select, true, update
 
 from snipe.domain.site import AccountRules
-from snipe.sandbox.catalogue import Catalogue, booking_json, linked_json
+from snipe.sandbox.catalogue import Catalogue
 from snipe.sandbox.clock import Clock, iso
 from snipe.sandbox.refusals import Refusal
 from snipe.sandbox.store import Store, accounts, allowances, participations, slots
 
 MAX_SLOTS_PER_REQUEST = 24
+BOOKED = 1
+WAITLISTED = 3
 
 
 @dataclass(frozen=True)
@@ -32,18 +38,7 @@ class Booked:
     bot: str | None
     created_at: float
     slot: Any
-
-    def json(self) -> dict[str, Any]:
-        slot = self.slot
-        return {
-            "id": self.id,
-            "memberId": self.account_id,
-            "bookingId": slot.booking_id,
-            "booking": booking_json(slot),
-            "createdAt": iso(self.created_at),
-            "product": {"id": slot.product_id, "name": slot.location},
-            "linkedProduct": linked_json(slot),
-        }
+    status: int = BOOKED
 
     def state_json(self) -> dict[str, Any]:
         return {
@@ -63,15 +58,21 @@ class BookingDesk:
     """The one booking code path: accounts, pages, admin and bots all come through here."""
 
     def __init__(
-        self, store: Store, clock: Clock, catalogue: Catalogue, rules: AccountRules
+        self, store: Store, clock: Clock, catalogue: Catalogue, rules: AccountRules,
+        release_lag_s: float = 0.0, waitlist: bool = False,
     ) -> None:
         self.store = store
         self.clock = clock
         self.catalogue = catalogue
         self.rules = rules
+        self.release_lag_s = release_lag_s
+        self.waitlist = waitlist
 
     def book(self, account_id: int, booking_ids: list[int]) -> list[Booked]:
-        """Book every slot for the account, or none of them (raises the first refusal)."""
+        """Book every slot for the account, or none of them (raises the first refusal).
+
+        `booking_ids` are the sandbox's slot ids (a slot's public `bookingId` when it has one).
+        """
         if not booking_ids or len(booking_ids) > MAX_SLOTS_PER_REQUEST:
             raise Refusal("malformed_request",
                           f"give 1 to {MAX_SLOTS_PER_REQUEST} bookingIds, got {len(booking_ids)}")
@@ -80,27 +81,67 @@ class BookingDesk:
         self.catalogue.ensure_ids(booking_ids)
         with self.store.transaction() as conn:
             now = self.clock.now_s()
-            found = self.catalogue.load(conn, booking_ids)
-            ordered = []
-            for booking_id in booking_ids:
-                slot = found.get(booking_id)
-                if slot is None:
-                    raise Refusal("not_found", f"no slot with bookingId {booking_id}")
-                if slot.start <= now:
-                    raise Refusal("slot_started", f"slot {booking_id} started at {iso(slot.start)}")
-                if slot.unlock_at > now:
-                    raise Refusal("not_open_yet",
-                                  f"slot {booking_id} opens for booking at {iso(slot.unlock_at)}")
-                ordered.append(slot)
-            self._take_places(conn, booking_ids)
-            made = []
-            for slot in ordered:
-                self._take_allowances(conn, account_id, slot)
-                result = conn.execute(insert(participations).values(
-                    account_id=account_id, booking_id=slot.booking_id, created_at=now
-                ))
-                made.append(result.inserted_primary_key[0])
-            return self._load(conn, participations.c.id.in_(made))
+            ordered = self._open_slots(conn, booking_ids, now)
+            waitlists = self.waitlist and len(ordered) == 1 and ordered[0].sub_location is None
+            if waitlists and self._holds(conn, account_id, booking_ids):
+                raise Refusal("limit_hour", f"already registered for slot {booking_ids[0]}",
+                              reason="already_registered")
+            try:
+                self._take_places(conn, booking_ids)
+            except Refusal as refusal:
+                if waitlists:
+                    return self._insert(conn, account_id, ordered, now, WAITLISTED)
+                raise self._explained(conn, account_id, booking_ids, refusal) from None
+            try:
+                for slot in ordered:
+                    self._take_allowances(conn, account_id, slot)
+            except Refusal as refusal:
+                raise self._explained(conn, account_id, booking_ids, refusal) from None
+            return self._insert(conn, account_id, ordered, now, BOOKED)
+
+    def _open_slots(self, conn: Connection, booking_ids: list[int], now: float) -> list[Any]:
+        """The slots, in request order, each checked to exist, not to have started, and to be
+        open (its unlock, plus the release lag, is past)."""
+        found = self.catalogue.load(conn, booking_ids)
+        ordered = []
+        for booking_id in booking_ids:
+            slot = found.get(booking_id)
+            if slot is None:
+                raise Refusal("not_found", f"no slot with bookingId {booking_id}",
+                              human="Booking not found")
+            if slot.start <= now:
+                raise Refusal("slot_started", f"slot {booking_id} started at {iso(slot.start)}")
+            opens = slot.unlock_at + self.release_lag_s
+            if opens > now:
+                raise Refusal("not_open_yet",
+                              f"slot {booking_id} opens for booking at {iso(opens)}")
+            ordered.append(slot)
+        return ordered
+
+    def _insert(self, conn: Connection, account_id: int, ordered: list[Any], now: float,
+                status: int) -> list[Booked]:
+        made = []
+        for slot in ordered:
+            result = conn.execute(insert(participations).values(
+                account_id=account_id, booking_id=slot.booking_id, created_at=now, status=status
+            ))
+            made.append(result.inserted_primary_key[0])
+        return self._load(conn, participations.c.id.in_(made), waitlist=True)
+
+    def _holds(self, conn: Connection, account_id: int, booking_ids: list[int]) -> bool:
+        """Whether the account is already registered (booked or waitlisted) on one of these."""
+        return conn.execute(select(participations.c.id).where(
+            participations.c.account_id == account_id,
+            participations.c.booking_id.in_(booking_ids),
+            participations.c.cancelled_at.is_(None),
+        ).limit(1)).first() is not None
+
+    def _explained(self, conn: Connection, account_id: int, booking_ids: list[int],
+                   refusal: Refusal) -> Refusal:
+        """A refusal whose real cause is that the account already holds the slot says so."""
+        if self._holds(conn, account_id, booking_ids):
+            refusal.reason, refusal.human = "already_registered", None
+        return refusal
 
     def _take_places(self, conn: Connection, booking_ids: list[int]) -> None:
         taken = conn.execute(
@@ -151,10 +192,15 @@ class BookingDesk:
             where.append(participations.c.account_id == account_id)
         row = conn.execute(select(participations).where(*where)).first()
         if row is None:
-            raise Refusal("not_found", f"no booking {participation_id} of yours")
+            raise Refusal("not_found", f"no booking {participation_id} of yours",
+                          human="Participation not found")
         gone = conn.execute(
             update(participations).where(*where).values(cancelled_at=self.clock.now_s())
         ).rowcount
+        if row.status == WAITLISTED:  # it held neither a place nor an allowance
+            if gone != 1:
+                raise RuntimeError(f"booking {participation_id} changed while it was cancelled")
+            return
         slot = conn.execute(select(slots).where(slots.c.booking_id == row.booking_id)).one()
         freed = conn.execute(
             update(slots)
@@ -183,8 +229,9 @@ class BookingDesk:
         return len(held)
 
     def held(self, account_id: int | None = None, since: float | None = None,
-             until: float | None = None) -> list[Booked]:
-        """Active bookings (of one account, starting in [since, until)), by start."""
+             until: float | None = None, waitlist: bool = False) -> list[Booked]:
+        """Active bookings (of one account, starting in [since, until)), by start; with
+        `waitlist`, waitlist entries too."""
         where = []
         if account_id is not None:
             where.append(participations.c.account_id == account_id)
@@ -193,18 +240,40 @@ class BookingDesk:
         if until is not None:
             where.append(slots.c.start < until)
         with self.store.transaction() as conn:
-            return self._load(conn, and_(true(), *where))
+            return self._load(conn, and_(true(), *where), waitlist=waitlist)
 
-    def _load(self, conn: Connection, condition: Any) -> list[Booked]:
+    def members_of(self, booking_ids: list[int]) -> dict[int, list[int]]:
+        """The members holding a place on each of these slots (waitlist entries excluded)."""
+        if not booking_ids:
+            return {}
+        with self.store.transaction() as conn:
+            rows = conn.execute(
+                select(participations.c.booking_id, participations.c.account_id)
+                .where(participations.c.booking_id.in_(booking_ids),
+                       participations.c.cancelled_at.is_(None),
+                       participations.c.status == BOOKED)
+                .order_by(participations.c.id)
+            ).all()
+        members: dict[int, list[int]] = {}
+        for booking_id, account_id in rows:
+            members.setdefault(booking_id, []).append(account_id)
+        return members
+
+    def _load(self, conn: Connection, condition: Any, waitlist: bool = False) -> list[Booked]:
+        where = [participations.c.cancelled_at.is_(None), condition]
+        if not waitlist:
+            where.append(participations.c.status == BOOKED)
         rows = conn.execute(
             select(participations.c.id, participations.c.account_id, participations.c.created_at,
+                   participations.c.status.label("participation_status"),
                    accounts.c.netid, accounts.c.bot, slots)
             .join(accounts, accounts.c.id == participations.c.account_id)
             .join(slots, slots.c.booking_id == participations.c.booking_id)
-            .where(participations.c.cancelled_at.is_(None), condition)
+            .where(*where)
             .order_by(slots.c.start, participations.c.id)
         ).all()
-        return [Booked(r.id, r.account_id, r.netid, r.bot, r.created_at, r) for r in rows]
+        return [Booked(r.id, r.account_id, r.netid, r.bot, r.created_at, r,
+                       r.participation_status) for r in rows]
 
     def clear(self) -> None:
         """Forget every booking (accounts, tokens and slots stay)."""

@@ -15,7 +15,6 @@ from sqlalchemy import Connection, insert, select
 
 from snipe.domain.site import Location, SiteProfile, SubLocation
 from snipe.domain.slots import slot_start
-from snipe.sandbox.clock import iso
 from snipe.sandbox.store import Store, days, slots
 
 ID_STRIDE = 64  # kinds per start hour in the id space; a profile has far fewer
@@ -70,6 +69,35 @@ class Catalogue:
 
     def kind_by_name(self, name: str) -> SlotKind | None:
         return next((k for k in self.kinds if k.name.casefold() == name.casefold()), None)
+
+    def kind_by_products(self, bookable: int, linked: int | None,
+                         hall_id: str) -> SlotKind | None:
+        """The kind a booking's `params` name; `hall_id` says which field holds a hall's id
+        (`linked`: bookable = location, linked = hall; `product`: bookable = hall, linked =
+        location). A missing `linked` is fine when `bookable` alone is unambiguous."""
+        found = []
+        for kind in self.kinds:
+            if kind.sub is None:
+                ids: tuple[int, int | None] = (kind.location.product_id, None)
+            elif hall_id == "product":
+                ids = (kind.sub.resource_id, kind.location.product_id)
+            else:
+                ids = (kind.location.product_id, kind.sub.resource_id)
+            if ids[0] == bookable and (linked is None or ids[1] == linked):
+                found.append(kind)
+        return found[0] if len(found) == 1 else None
+
+    def product(self, product_id: int, halls_are_products: bool) -> tuple[Location, SubLocation
+                                                                          | None] | None:
+        """The location (or, when halls are products themselves, the hall) with this id."""
+        for location in self.profile.locations:
+            if location.bookable and location.product_id == product_id:
+                return location, None
+        if halls_are_products:
+            for kind in self.kinds:
+                if kind.sub is not None and kind.sub.resource_id == product_id:
+                    return kind.location, kind.sub
+        return None
 
     @staticmethod
     def booking_id(kind: SlotKind, start: datetime) -> int:
@@ -141,36 +169,3 @@ class Catalogue:
     def max_window_s(self) -> int:
         return max(k.location.window_hours for k in self.kinds) * 3600 if self.kinds else 0
 
-
-def booking_json(slot: Any) -> dict[str, Any]:
-    """The `booking` object of the API for a slot row."""
-    return {
-        "id": slot.booking_id,
-        "startDate": iso(slot.start),
-        "endDate": iso(slot.end),
-        "capacity": slot.capacity,
-        "participationCount": slot.participation_count,
-        "tagIds": [slot.tag_id],
-    }
-
-
-def linked_json(slot: Any) -> dict[str, Any] | None:
-    """A slot's sub-location as the API shows it (`linkedProduct`), or None."""
-    if slot.linked_product_id is None:
-        return None
-    return {"id": slot.linked_product_id, "name": slot.sub_location}
-
-
-def slot_json(slot: Any) -> dict[str, Any]:
-    """One item of `GET /bookable-slots`."""
-    return {
-        "bookingId": slot.booking_id,
-        "bookableProductId": slot.product_id,
-        "linkedProductId": slot.linked_product_id,
-        "startDate": iso(slot.start),
-        "endDate": iso(slot.end),
-        "isAvailable": slot.participation_count < slot.capacity,
-        "booking": booking_json(slot),
-        "product": {"id": slot.product_id, "name": slot.location},
-        "linkedProduct": linked_json(slot),
-    }

@@ -46,17 +46,14 @@ class Clock(Protocol):
     def unsubscribe(self, callback: Callable[[float], None]) -> None: ...
 
 
-def real_speed_windows(rate: float, release_lag_s: float = 0.0,
-                       before_s: float = REAL_SPEED_BEFORE_S,
-                       after_s: float = REAL_SPEED_AFTER_S) -> tuple[tuple[float, float], ...]:
-    """Windows around each whole hour (and around a release that lags the unlock) that run at
-    real speed; none when the clock runs at real speed anyway."""
-    if rate == 1.0 or before_s + after_s <= 0:
-        return ()
-    windows = [(-before_s, after_s)]
+def real_speed_windows(windows: tuple[tuple[float, float], ...] | None,
+                       release_lag_s: float = 0.0) -> tuple[tuple[float, float], ...]:
+    """The windows around each whole hour that run at real speed (default: a few seconds
+    before and after it), and the same around a release that lags the unlock."""
+    around = ((-REAL_SPEED_BEFORE_S, REAL_SPEED_AFTER_S),) if windows is None else windows
     if release_lag_s:
-        windows.append((release_lag_s - before_s, release_lag_s + after_s))
-    return tuple(windows)
+        around += tuple((lo + release_lag_s, hi + release_lag_s) for lo, hi in around)
+    return around
 
 
 class SandboxClock:
@@ -65,21 +62,21 @@ class SandboxClock:
     def __init__(
         self, offset_s: float = 0.0, rate: float = 1.0, real: Callable[[], float] = time.time,
         real_speed: tuple[tuple[float, float], ...] | None = None,
+        release_lag_s: float = 0.0,
     ) -> None:
         if rate <= 0:
             raise ValueError("clock rate must be positive")
         self._real = real
         self._lock = threading.Lock()
         self._listeners: list[Callable[[float], None]] = []
-        self._windows = real_speed
+        self._windows = real_speed_windows(real_speed, release_lag_s)
         real_now = real()
         self._real_anchor = real_now
         self._anchor = real_now + offset_s
         self._timeline = self._line(float(rate))
 
     def _line(self, rate: float) -> Timeline:
-        windows = real_speed_windows(rate) if self._windows is None else self._windows
-        return Timeline(rate, windows if rate != 1.0 else ())
+        return Timeline(rate, self._windows if rate != 1.0 else ())
 
     @property
     def rate(self) -> float:

@@ -1,4 +1,5 @@
-"""How one sandbox runs: accounts, bots, clock, seed, admin token, state file, rate limit."""
+"""How one sandbox runs: accounts, bots, clock, seed, admin token, state file, rate limit, and
+which variant of the real site it plays."""
 
 from __future__ import annotations
 
@@ -6,13 +7,11 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from snipe.errors import ConfigError
+from snipe.sandbox.variants import DEFAULT_VARIANT, SandboxConfigError, Variant
+
+__all__ = ["BOT_NAMES", "SandboxConfig", "SandboxConfigError", "parse_bots"]
 
 BOT_NAMES = ("hall-rush", "fast")
-
-
-class SandboxConfigError(ConfigError):
-    """A sandbox option is out of range or unknown."""
 
 
 def parse_bots(value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
@@ -47,9 +46,21 @@ class SandboxConfig:
     state_path: Path | str | None = None
     rate_limit: float = 20.0  # requests per second per bearer token; 0 turns the limit off
     profile: str = "x-tudelft"
+    # A bundle name (or a Variant); the knobs below, when given, override the bundle's.
+    variant: str | Variant = DEFAULT_VARIANT
+    listing: str | None = None  # early | at_unlock | lag:SECONDS
+    hall_id: str | None = None  # linked | product
+    hall_booking_id: str | None = None  # present | null
+    errors: str | None = None  # nestjs | coded
+    search_keys: str | None = None  # required | ignored
+    joins: str | None = None  # required | embedded
+    waitlist: str | bool | None = None  # on | off
+    times: str | None = None  # utc | local-z
+    shapes: str | None = None  # real | classic
 
     def __post_init__(self) -> None:
         self.bots = parse_bots(self.bots)
+        self.variant = self._variant()
         if self.accounts < 0:
             raise SandboxConfigError(f"sandbox accounts must be 0 or more, got {self.accounts}")
         if not self.clock_rate > 0:
@@ -71,8 +82,26 @@ class SandboxConfig:
         if self.state_path is not None:
             self.state_path = Path(self.state_path)
 
+    def _variant(self) -> Variant:
+        base = self.variant
+        if not isinstance(base, Variant):
+            base = Variant.from_name(str(base))
+        waitlist = self.waitlist
+        if isinstance(waitlist, bool):
+            waitlist = "on" if waitlist else "off"
+        return base.with_overrides(
+            listing=self.listing, hall_id=self.hall_id, hall_booking_id=self.hall_booking_id,
+            errors=self.errors, search_keys=self.search_keys, joins=self.joins,
+            waitlist=waitlist, times=self.times, shapes=self.shapes)
+
+    @property
+    def play(self) -> Variant:
+        """The variant this sandbox plays (after `__post_init__`, always a `Variant`)."""
+        assert isinstance(self.variant, Variant)
+        return self.variant
+
     def __repr__(self) -> str:  # the admin token is a secret
         return (f"SandboxConfig(accounts={self.accounts}, bots={self.bots}, "
                 f"clock_offset_s={self.clock_offset_s}, clock_rate={self.clock_rate}, "
                 f"seed={self.seed}, state_path={self.state_path}, rate_limit={self.rate_limit}, "
-                f"profile={self.profile!r}, admin_token=***)")
+                f"profile={self.profile!r}, variant={self.play.describe()!r}, admin_token=***)")

@@ -1,7 +1,10 @@
-"""The web pages: app, login, an SSO identity-provider chooser and login form, booking page.
+"""The web pages: the app (its landing page is the booking page), login, an SSO identity-provider
+chooser and login form, and the sign-in callback.
 
 Plain HTML and JavaScript from `web/`, no build step. The profile's values (storage key,
-timezone, locations, page paths) are handed to the scripts as `window.SITE`.
+timezone, locations, page paths) and what the variant changes on the page (the real site's
+markup or the sandbox's classic one, the time convention, the field naming a hall) are handed
+to the scripts as `window.SITE`.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from snipe.domain.site import SiteProfile
 from snipe.sandbox.refusals import Refusal
+from snipe.sandbox.variants import Variant
 
 router = APIRouter()
 
 CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
 OTHER_INSTITUTIONS = ("Eindhoven University of Technology", "University of Twente")
+CALLBACK = "/oidc/auth-callback"  # the real app's redirect target
+CLASSIC_CALLBACK = "/pages/oidc-callback"
 
 
 @cache
@@ -29,7 +35,7 @@ def _asset(name: str) -> str:
     return (resources.files("snipe.sandbox") / "web" / name).read_text(encoding="utf-8")
 
 
-def site_json(profile: SiteProfile) -> str:
+def site_json(profile: SiteProfile, variant: Variant) -> str:
     return json.dumps({
         "storageKey": profile.storage_key,
         "timezone": profile.timezone,
@@ -37,15 +43,20 @@ def site_json(profile: SiteProfile) -> str:
         "tokenLifetime": profile.token_lifetime_s,
         "locations": [
             {"name": loc.name, "tagId": loc.tag_id, "productId": loc.product_id,
+             "windowMinutes": loc.window_hours * 60,
              "subLocations": [{"name": s.name, "id": s.resource_id} for s in loc.sub_locations]}
             for loc in profile.locations
         ],
+        "real": variant.real_shapes,
+        "localZ": variant.times == "local-z",
+        "hallField": "bookableProductId" if variant.hall_id == "product" else "linkedProductId",
     })
 
 
 def _page(request: Request, name: str, **values: str) -> HTMLResponse:
-    profile = request.app.state.replica.profile
-    text = _asset(name).replace("{{SITE}}", site_json(profile).replace("</", "<\\/"))
+    replica = request.app.state.replica
+    site = site_json(replica.profile, replica.variant)
+    text = _asset(name).replace("{{SITE}}", site.replace("</", "<\\/"))
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", value)
     return HTMLResponse(text, headers={"cache-control": "no-store"})
@@ -53,7 +64,8 @@ def _page(request: Request, name: str, **values: str) -> HTMLResponse:
 
 @router.get("/", include_in_schema=False)
 async def app_home(request: Request) -> HTMLResponse:
-    return _page(request, "app.html")
+    # The app lands on the booking page: its date picker shows right after login.
+    return _page(request, "booking.html")
 
 
 @router.get("/pages/login", include_in_schema=False)
@@ -66,7 +78,8 @@ async def booking_page(request: Request) -> HTMLResponse:
     return _page(request, "booking.html")
 
 
-@router.get("/pages/oidc-callback", include_in_schema=False)
+@router.get(CALLBACK, include_in_schema=False)
+@router.get(CLASSIC_CALLBACK, include_in_schema=False)
 async def oidc_callback(request: Request) -> HTMLResponse:
     return _page(request, "callback.html")
 
@@ -102,7 +115,8 @@ async def idp_submit(request: Request) -> Response:
     except Refusal:
         return _login_error(request, username, "Incorrect NetID or password.")
     code = accounts.grant_code(member)
-    return RedirectResponse(f"/pages/oidc-callback?code={code}", status_code=303)
+    callback = CALLBACK if request.app.state.replica.variant.real_shapes else CLASSIC_CALLBACK
+    return RedirectResponse(f"{callback}?code={code}", status_code=303)
 
 
 def _login_error(request: Request, username: str, message: str) -> HTMLResponse:

@@ -13,7 +13,10 @@ from snipe.sandbox.catalogue import Catalogue
 from snipe.sandbox.clock import Clock, SandboxClock
 from snipe.sandbox.config import SandboxConfig
 from snipe.sandbox.gate import Faults, RateLimiter
+from snipe.sandbox.shapes import Shapes
 from snipe.sandbox.store import Store
+from snipe.sandbox.timestamps import Timestamps
+from snipe.sandbox.variants import Variant
 
 
 @dataclass
@@ -27,17 +30,25 @@ class Replica:
     desk: BookingDesk
     faults: Faults
     limiter: RateLimiter
+    variant: Variant
+    times: Timestamps
+    shapes: Shapes
 
     @classmethod
     def build(cls, config: SandboxConfig, clock: Clock | None = None) -> Replica:
         profile = load_profile(config.profile)
+        variant = config.play
         clock = clock or SandboxClock(config.clock_offset_s, config.clock_rate,
-                                      real_speed=config.real_speed)
+                                      real_speed=config.real_speed,
+                                      release_lag_s=variant.release_lag_s)
         state_path = Path(config.state_path) if config.state_path is not None else None
         store = Store.open(state_path)
         catalogue = Catalogue(profile, store)
-        accounts = AccountBook(store, clock, profile.token_lifetime_s)
+        accounts = AccountBook(store, clock, profile.token_lifetime_s,
+                               jwt_tokens=variant.real_shapes)
         accounts.ensure_users(config.accounts)
-        desk = BookingDesk(store, clock, catalogue, profile.rules)
+        desk = BookingDesk(store, clock, catalogue, profile.rules,
+                           release_lag_s=variant.release_lag_s, waitlist=variant.waitlist_on)
+        times = Timestamps(variant.times, profile.tz)
         return cls(config, profile, clock, store, catalogue, accounts, desk, Faults(),
-                   RateLimiter(config.rate_limit))
+                   RateLimiter(config.rate_limit), variant, times, Shapes(variant, times))

@@ -79,6 +79,8 @@ participations = Table(
     Column("booking_id", Integer, nullable=False),
     Column("created_at", Float, nullable=False),  # sandbox POSIX seconds
     Column("cancelled_at", Float, nullable=True),
+    # 1 booked; 3 on the waitlist of a full slot (holds neither a place nor an allowance)
+    Column("status", Integer, nullable=False, default=1, server_default="1"),
     Index("ix_participations_account", "account_id"),
 )
 
@@ -109,6 +111,15 @@ def _on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _add_missing_columns(engine: Engine) -> None:
+    """A state file written before a column existed gets it with its default."""
+    with engine.begin() as conn:
+        present = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(participations)")}
+        if "status" not in present:
+            conn.exec_driver_sql(
+                "ALTER TABLE participations ADD COLUMN status INTEGER NOT NULL DEFAULT 1")
+
+
 class Store:
     """The engine plus a lock; `transaction()` is the one unit of work."""
 
@@ -130,6 +141,7 @@ class Store:
         event.listen(engine, "connect", _on_connect)
         event.listen(engine, "begin", _on_begin)
         metadata.create_all(engine)
+        _add_missing_columns(engine)
         return cls(engine)
 
     @contextmanager

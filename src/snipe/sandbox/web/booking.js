@@ -1,30 +1,24 @@
-// The booking page: date, location tags, sub-location dropdown, slot list, details, book.
+// The booking page (also the app's landing page): date, location tags, sub-location dropdown,
+// slot list, details, book; and the member's own bookings. Requests are the real web app's.
 "use strict";
-const state = { auth: null, date: "", tags: new Set(), sub: null, slots: [] };
+const state = { auth: null, date: "", tags: new Set(), sub: null, slots: [], spacesOpen: false, clock: null };
 const $ = (id) => document.getElementById(id);
+
+// Sandbox time now, from the server's clock read at load and the time elapsed since.
+function sandboxNow() {
+  return state.clock ? state.clock.at + (performance.now() - state.clock.read) : Date.now();
+}
 
 function subLocations() {
   const locations = SITE.locations.filter((l) => state.tags.size === 0 || state.tags.has(l.tagId));
   return locations.flatMap((l) => l.subLocations);
 }
 
-function renderTagDropdown() {
-  const box = $("tag-dropdown");
-  const typed = $("tag-filterinput").value.trim().toLowerCase();
-  box.replaceChildren();
-  for (const loc of SITE.locations) {
-    if (typed && !loc.name.toLowerCase().includes(typed)) continue;
-    const input = el("input", { type: "checkbox", id: "tagCheckbox" + loc.tagId, value: String(loc.tagId) });
-    input.checked = state.tags.has(loc.tagId);
-    input.addEventListener("change", () => {
-      if (input.checked) state.tags.add(loc.tagId); else state.tags.delete(loc.tagId);
-      if (state.sub && !subLocations().some((s) => s.id === state.sub)) setSub(null);
-      $("selected-tags").textContent = SITE.locations.filter((l) => state.tags.has(l.tagId)).map((l) => l.name).join(", ");
-      loadSlots();
-    });
-    const label = el("label", { for: input.id }, [input, document.createTextNode(" " + loc.name)]);
-    box.appendChild(label);
-  }
+function tagChanged(loc, checked) {
+  if (checked) state.tags.add(loc.tagId); else state.tags.delete(loc.tagId);
+  if (state.sub && !subLocations().some((s) => s.id === state.sub)) setSub(null);
+  $("selected-tags").textContent = SITE.locations.filter((l) => state.tags.has(l.tagId)).map((l) => l.name).join(", ");
+  loadSlots();
 }
 
 function openTags() { renderTagDropdown(); $("tag-dropdown").hidden = false; }
@@ -49,85 +43,98 @@ function renderSubPanel() {
   }
 }
 
+function query(filter, joins) {
+  const parts = ["s=" + encodeURIComponent(JSON.stringify(filter))];
+  for (const j of joins) parts.push("join=" + encodeURIComponent(j));
+  return parts.join("&");
+}
+
 async function loadSlots() {
   if (!state.date) return;
-  // Ask for a wide UTC range and keep the slots of the chosen local day.
+  // Ask for a wide range and keep the slots of the chosen local day.
   const day = new Date(state.date + "T00:00:00Z");
+  const from = new Date(day.getTime() - 86400000).toISOString();
   const filter = {
-    startDate: new Date(day.getTime() - 86400000).toISOString(),
-    endDate: new Date(day.getTime() + 2 * 86400000).toISOString(),
+    startDate: from, endDate: new Date(day.getTime() + 2 * 86400000).toISOString(),
+    availableFromDate: { $gt: new Date(sandboxNow()).toISOString() }, availableTillDate: { $gte: from },
   };
   if (state.tags.size) filter.tagIds = { $in: [...state.tags] };
-  const answer = await api("/bookable-slots?s=" + encodeURIComponent(JSON.stringify(filter)));
+  const joins = ["linkedProduct", "product", "product.translations", "booking"];
+  const answer = await api("/bookable-slots?" + query(filter, joins));
   if (answer.status === 401) { goLogin(); return; }
-  state.slots = ((answer.data && answer.data.data) || []).filter((s) => localParts(s.startDate).day === state.date);
+  state.slots = ((answer.data && answer.data.data) || []).filter((s) => slotParts(s.startDate).day === state.date);
   renderSlots();
 }
 
-function renderSlots() {
-  const list = $("slot-list");
-  list.replaceChildren();
-  const shown = state.slots.filter((s) => state.sub === null || s.linkedProductId === state.sub);
-  if (!shown.length) {
-    list.appendChild(el("p", { class: "no-slots", text: "No bookable slots for this selection." }));
-    return;
-  }
-  for (const slot of shown) {
-    const full = !slot.isAvailable;
-    const start = localParts(slot.startDate).time;
-    const end = localParts(slot.endDate).time;
-    const where = slot.product.name + (slot.linkedProduct ? " · " + slot.linkedProduct.name : "");
-    const button = el("button", { class: "btn", type: "button", "data-test-id": "bookable-slot-book-button", text: "Book" });
-    if (full) button.disabled = true;
-    button.addEventListener("click", () => showDetails(slot));
-    const left = slot.booking.capacity - slot.booking.participationCount;
-    const spots = full
-      ? el("div", { "data-test-id": "bookable-slot-spots-full", class: "spots-full", text: "Full" })
-      : el("div", { class: "spots", text: left + (left === 1 ? " spot" : " spots") + " left" });
-    const start_p = el("p", { "data-test-id": "bookable-slot-start-time" }, [el("strong", { text: start }), document.createTextNode(" – " + end)]);
-    list.appendChild(el("div", {
-      class: "bookable-slot" + (full ? " opacity-50" : ""), "data-booking-id": String(slot.bookingId),
-      "data-sub-location": slot.linkedProduct ? slot.linkedProduct.name : "",
-    }, [start_p, el("p", { class: "slot-location", text: where }), spots, button]));
+function bookingBody(slot) {
+  return {
+    memberId: state.auth.member.id, bookingId: slot.bookingId, organizationId: null,
+    params: {
+      startDate: slot.startDate, endDate: slot.endDate, bookableProductId: slot.bookableProductId,
+      bookableLinkedProductId: slot.linkedProductId, bookingId: slot.bookingId, clickedOnBook: true,
+      invitedMemberEmails: [], invitedGuests: [], invitedOthers: [],
+    },
+  };
+}
+
+function showOutcome(box, answer) {
+  if (answer.status === 201 && answer.data.status === 3) {
+    box.replaceChildren(el("h4", { "data-test-id": "booking-waitlist", text: "You are on the waitlist" }));
+  } else if (answer.status === 201) {
+    const made = [
+      el("i", { "data-test-id": "booking-success", class: "fa fa-check-circle" }),
+      el("h4", { text: "Booking was made" }),
+    ];
+    if (!SITE.real) made.push(el("p", { "data-test-id": "booking-participation-id", text: String(answer.data.id) }));
+    box.replaceChildren(...made);
+  } else {
+    const message = messageOf(answer) || ("Booking failed (" + answer.status + ")");
+    box.appendChild(el("p", { class: "alert alert-danger", "data-test-id": "booking-error", text: message }));
   }
 }
 
 function showDetails(slot) {
   const box = $("slot-details");
-  const when = localParts(slot.startDate);
-  const where = slot.product.name + (slot.linkedProduct ? " · " + slot.linkedProduct.name : "");
+  const when = slotParts(slot.startDate);
   const book = el("button", { class: "btn", type: "button", "data-test-id": "details-book-button", text: "Book now" });
-  box.replaceChildren(el("h2", { text: where }), el("p", { text: when.day + " " + when.time }), book);
+  box.replaceChildren(el("h2", { text: placeName(slot) }), el("p", { text: when.day + " " + when.time }), book);
   box.hidden = false;
   book.addEventListener("click", async () => {
     book.disabled = true;
-    const answer = await api("/participations", { method: "POST", json: {
-      memberId: state.auth.member.id, bookingId: slot.bookingId,
-      params: { startDate: slot.startDate, endDate: slot.endDate, bookableProductId: slot.bookableProductId,
-                bookableLinkedProductId: slot.linkedProductId, bookingId: slot.bookingId, clickedOnBook: true },
-    } });
-    if (answer.status === 201) {
-      box.replaceChildren(
-        el("i", { "data-test-id": "booking-success", class: "fa fa-check-circle", text: "✓" }),
-        el("h2", { text: "Booking was made" }),
-        el("p", { "data-test-id": "booking-participation-id", text: String(answer.data.id) }),
-      );
-    } else if (answer.status === 401) {
-      goLogin();
-      return;
-    } else {
-      const message = (answer.data && answer.data.message) || ("Booking failed (" + answer.status + ")");
-      box.appendChild(el("p", { class: "alert alert-danger", "data-test-id": "booking-error", text: message }));
-    }
+    const answer = await api("/participations", { method: "POST", json: bookingBody(slot) });
+    if (answer.status === 401) { goLogin(); return; }
+    showOutcome(box, answer);
     loadSlots();
+    loadMine();
   });
+}
+
+async function loadMine() {
+  const since = new Date(sandboxNow() - 86400000).toISOString();
+  const id = state.auth.member.id;
+  const filter = { $or: [{ memberId: id }, { invitedMemberId: id }], "booking.startDate": { $gte: since } };
+  const mine = await api("/participations?" + query(filter, ["booking"]) + "&sort=booking.startDate,ASC");
+  const list = $("my-bookings");
+  list.replaceChildren();
+  for (const p of (mine.data && mine.data.data) || []) {
+    if (!p.booking) continue;
+    const at = slotParts(p.booking.startDate);
+    const waiting = p.status === 3 ? " (waitlist)" : "";
+    list.appendChild(el("li", { "data-participation-id": String(p.id), text: at.day + " " + at.time + " " + p.booking.description + waiting }));
+  }
 }
 
 (async () => {
   state.auth = await requireLogin();
   if (!state.auth) return;
   const now = await api("/time");
-  state.date = localParts(now.data ? now.data.now : new Date().toISOString()).day;
+  const nowIso = now.data ? now.data.now : new Date().toISOString();
+  state.clock = { at: Date.parse(nowIso), read: performance.now() };
+  state.date = localParts(nowIso).day;
+  $("member-name").textContent = state.auth.member.firstName + " " + (state.auth.member.lastName || "");
+  $("member-line").hidden = false;
+  $("logout-button").onclick = goLogin;
+  if (!SITE.real) $("slot-list").setAttribute("data-test-id", "bookable-slot-list");
   const date = $("date-input");
   date.value = state.date;
   date.addEventListener("change", () => { state.date = date.value; $("slot-details").hidden = true; loadSlots(); });
@@ -146,5 +153,5 @@ function showDetails(slot) {
   });
   $("refresh-slots").addEventListener("click", loadSlots);
   $("booking-page").hidden = false;
-  await loadSlots();
+  await Promise.all([loadSlots(), loadMine()]);
 })();

@@ -56,3 +56,14 @@ function el(tag, attrs = {}, children = []) {
   for (const child of children) node.appendChild(child);
   return node;
 }
+
+// Times of slots as the API writes them: true UTC, or local wall-clock time with a false "Z".
+function slotParts(iso) {
+  return SITE.localZ ? { day: iso.slice(0, 10), time: iso.slice(11, 16) } : localParts(iso);
+}
+
+// A refusal's message: NestJS answers validation failures with a list of messages.
+function messageOf(answer) {
+  const message = answer.data && answer.data.message;
+  return Array.isArray(message) ? message.join("; ") : message;
+}
