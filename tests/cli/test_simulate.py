@@ -26,6 +26,12 @@ def test_simulate_json_has_one_row_per_rival_level_and_strategy(snipe) -> None:
     assert {r["ceiling"] for r in rows if r["rivals"] == "peer:1"} == {1.0}
 
 
+def test_simulate_plays_the_example_with_another_insurance_policy(snipe) -> None:
+    result = snipe("simulate", "--runs", "2", "--rivals", "peer:2", "--insurance", "keep", "--json")
+    assert result.code == 0, result.err
+    assert result.json()["insurance"] == "keep"
+
+
 def test_simulate_still_plays_the_modelled_contention_levels(snipe) -> None:
     result = snipe("simulate", "--runs", "2", "--level", "none", "--level", "extreme", "--json")
     assert result.code == 0, result.err
@@ -40,6 +46,7 @@ def test_simulate_still_plays_the_modelled_contention_levels(snipe) -> None:
     (("--rivals", "peer:two"), "whole number of rivals >= 0"),
     (("--runs", "0"), "--runs must be at least 1 (got 0)"),
     (("--level", "apocalyptic"), "unknown contention level 'apocalyptic'"),
+    (("--insurance", "sometimes"), "unknown insurance policy 'sometimes'"),
 ])
 def test_simulate_refuses_bad_input_with_one_line_and_exit_2(snipe, args, message) -> None:
     result = snipe("simulate", *args)

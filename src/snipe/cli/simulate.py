@@ -3,7 +3,7 @@ fast as we are (`--rivals peer:N`) or modelled contention levels (`--level`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich import box
@@ -31,50 +31,78 @@ def simulate(
         str, typer.Option("--background", help="Contention level of the other locations "
                                                "when rivals fight over the first one."),
     ] = "medium",
+    insurance: Annotated[
+        str | None, typer.Option("--insurance", help="The example's insurance policy: yield, "
+                                                     "keep or off (default: the targets' default)."),
+    ] = None,
     runs: Annotated[int, typer.Option("--runs", help="Runs per level and strategy.")] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the modelled worlds.")] = 0,
     profile: Annotated[str, typer.Option("--profile", help="Site profile.")] = "x-tudelft",
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Play the seed's example (3 h at X1, else X3, else Fitness; 3 accounts) many times."""
-    from snipe.domain import contention, simulator
-    from snipe.domain.rivals import SimulationError, parse_rivals
+    from dataclasses import replace
+
+    from snipe.domain import simulator
+    from snipe.domain.rivals import SimulationError
     from snipe.profiles import load_profile
 
     app_ctx = ctx_of(ctx)
     try:
-        if runs < 1:
-            raise SimulationError(f"--runs must be at least 1 (got {runs})")
-        levels: list[simulator.Level] = [simulator.Level(contention.level(n)) for n in level or ()]
-        if rivals or not level:
-            levels += simulator.rival_levels(parse_rivals(rivals or [DEFAULT_RIVALS]), background)
+        levels = _levels(rivals, level, background, runs, insurance)
     except SimulationError as exc:
         abort(str(exc), exc.exit_code)
     scenario = simulator.seed_scenario(load_profile(profile))
+    if insurance is not None:
+        scenario = replace(scenario, target=replace(scenario.target, insurance=insurance))
     rows = simulator.compare(scenario, levels, runs=runs, seed=seed)
     if json_out:
         print_json(app_ctx.console, {
             "scenario": scenario.target.name, "runs": runs, "seed": seed,
-            "background": background, "rows": [r.to_dict() for r in rows],
+            "background": background, "insurance": scenario.target.insurance,
+            "rows": [r.to_dict() for r in rows],
         })
         return
-    table = Table(
-        title=f"The seed's example over {runs} runs per row (seed {seed}; rivals meet a "
-              f"{background} background elsewhere)",
-        title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, caption=CAPTION,
-        caption_justify="left",
-    )
-    for name in ("rivals", "strategy", "full X1 block", "fallback block", "nothing",
+    title = (f"The seed's example over {runs} runs per row (seed {seed}; insurance "
+             f"{scenario.target.insurance}; rivals meet a {background} background elsewhere)")
+    app_ctx.console.print(_table(title, rows))
+
+
+def _levels(rivals: list[str] | None, level: list[str] | None, background: str, runs: int,
+            insurance: str | None) -> list[Any]:
+    """The levels to play; a usage error is one SimulationError."""
+    from snipe.domain import contention, simulator
+    from snipe.domain.rivals import SimulationError, parse_rivals
+    from snipe.domain.targets import INSURANCE_POLICIES
+
+    if runs < 1:
+        raise SimulationError(f"--runs must be at least 1 (got {runs})")
+    if insurance is not None and insurance not in INSURANCE_POLICIES:
+        raise SimulationError(f"unknown insurance policy {insurance!r} "
+                              f"(use {', '.join(INSURANCE_POLICIES)})")
+    levels = [simulator.Level(contention.level(n)) for n in level or ()]
+    if rivals or not level:
+        levels += simulator.rival_levels(parse_rivals(rivals or [DEFAULT_RIVALS]), background)
+    return levels
+
+
+def _table(title: str, rows: list[Any]) -> Table:
+    from snipe.domain.simulator import SNIPE
+
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
+                  caption=CAPTION, caption_justify="left")
+    first = "rivals" if all(r.level.rivals is not None for r in rows) else "level"
+    for name in (first, "strategy", "full X1 block", "fallback block", "nothing",
                  "made/target", "surplus/target", "requests/unlock", "ceiling", "keeping"):
-        table.add_column(name, justify="left" if name in ("rivals", "strategy") else "right")
+        table.add_column(name, justify="left" if name in (first, "strategy") else "right")
     for r in rows:
         table.add_row(
             r.level.name, r.strategy, f"{r.full_block:.1%}", f"{r.fallback_block:.1%}",
             f"{r.nothing:.1%}", f"{r.made_per_target:.2f}", f"{r.surplus_per_target:.2f}",
             f"{r.requests_per_unlock:.2f}", _rate(r.ceiling), _rate(r.ceiling_keeping),
-            style="bold" if r.strategy == simulator.SNIPE else "",
+            style="bold" if r.strategy == SNIPE else "",
         )
-    app_ctx.console.print(table)
+    return table
 
 
 CAPTION = (
