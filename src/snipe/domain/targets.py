@@ -17,14 +17,15 @@ FALLBACK_ALL_OR_NOTHING = ("all_or_nothing", "none")
 # and the location is booked as a plain slot once the better ones have failed.
 YIELD, KEEP, OFF = "yield", "keep", "off"
 INSURANCE_POLICIES = (YIELD, KEEP, OFF)
-# `off` by default, from `snipe simulate` on the seed's example (0 to 4 rivals as fast as us,
-# low to extreme contention elsewhere, 1,000-2,000 runs a cell): with every account firing at each
+# `off` by default, from `snipe simulate --insurance ...` on the seed's example (0 to 4 peers,
+# medium and extreme contention elsewhere, 1,000 runs a cell). With every account firing at each
 # primary unlock, an insurance that yields is given up at its own hour's strike, and a Fitness
-# hour given up has filled by the time the fallback needs it, so `yield` ended with nothing as
-# often as `off` and won as many full blocks, but released 2-3 times more bookings per target.
-# `keep` never ended with nothing (`off`: 4.5% against 4 rivals under extreme contention) but cost
-# the primary its parallel attempts (about 4 points fewer full blocks): the choice of a target
-# that must never end empty.
+# hour given up has usually filled by the time the fallback needs it: `yield` ended with nothing
+# as often as `off` (4.3% and 4.5% against 4 peers under extreme contention, at most 0.4%
+# elsewhere) and won as many full blocks, but released 1.9 to 2.6 times as many bookings per
+# target. `keep` never ended with nothing, but its account sits out the primary's parallel
+# attempts (21.9% full blocks against 4 peers under extreme contention, `off` 25.9%): the choice
+# of a target that must never end empty.
 DEFAULT_INSURANCE = OFF
 _ACCEPT = re.compile(r"^accept_(\d+)_consecutive_hours?$")
 
