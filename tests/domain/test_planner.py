@@ -485,7 +485,7 @@ def test_explain_says_why_each_account_goes_where_it_goes() -> None:
     assert ("user3 -> X1 A 2026-11-26 11:00 (parallel, second account on X1 A: against a rival "
             "as fast as us a single attempt is a coin toss)") in text
     assert "user2 -> X1 B 2026-11-26 11:00 (parallel, covers X1 B" in text
-    assert "(primary, lone attempt: the only account free for X1 at 13:00" in text
+    assert "(primary, lone attempt: no other account may book X1 at 13:00" in text
     assert "same-instant fallback, with an account the primary cannot use" in text
 
 

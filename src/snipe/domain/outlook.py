@@ -3,8 +3,9 @@
 A block is *complete* when this target holds every hour of it at its location; it is *live* when
 it is not complete yet and every missing hour can still be won: the slot starts in the future, a
 sub-location of it was neither taken nor tried too often, and enough accounts may still book it
-(one account per hour, by the site's allowances, within the priority's `max_accounts`). The last
-part is a small maximum-flow problem: hours on one side, accounts on the other.
+(one account per hour, by the site's allowances, within the priority's `max_accounts` and the
+profile's fair-use budget of requests per account and unlock instant). The last part is a small
+maximum-flow problem: hours on one side, accounts on the other.
 """
 
 from __future__ import annotations

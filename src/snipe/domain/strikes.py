@@ -148,15 +148,20 @@ def _lay(pad: Pad, c: Candidate, h: int, team: list[tuple[str, HeldBooking | Non
     """Deal the hour's accounts over its sub-halls, least-lost sub-hall first."""
     view = pad.view
     subs = view.open_subs(c.location, c.block.day, h)
+    if not subs:  # pragma: no cover - an aimed hour always has an open sub-slot
+        return
     losses = {s: view.losses(c.location, s) for s in subs}
     ranked = sorted(subs, key=lambda s: (losses[s], subs.index(s)))
+    hall = view.loc[c.location].capacity == 1
     on: dict[str | None, int] = {}
     for i, (account, way) in enumerate(team):
         sub = ranked[i % len(ranked)]
         on[sub] = on.get(sub, 0) + 1
         where = sub or c.location
-        if len(team) == 1:
-            why = (f"primary, lone attempt: the only account free for {c.location} at {h:02d}:00"
+        if len(team) == 1 and not hall:
+            why = f"primary: one request is enough at {c.location}, which has room for many"
+        elif len(team) == 1:
+            why = (f"primary, lone attempt: no other account may book {c.location} at {h:02d}:00"
                    + (f"; rivals took {where} least so far" if len(set(losses.values())) > 1
                       else ""))
         elif i == 0:
