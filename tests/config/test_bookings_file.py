@@ -106,6 +106,8 @@ def test_every_problem_is_reported_at_once_with_its_path(tmp_path, frozen_now):
          "$.snipe_config.priorities[3].location", "no product id"),
         (lambda c: c.update(fallback_strategy="accept_5_consecutive_hours"),
          "$.snipe_config", "the block has 3"),
+        (lambda c: c.update(insurance="sometimes"), "$.snipe_config.insurance",
+         "unknown insurance policy 'sometimes' (use 'yield', 'keep', 'off')"),
     ],
 )
 def test_each_bad_input_names_the_problem(tmp_path, frozen_now, change, path, fragment):
@@ -113,6 +115,21 @@ def test_each_bad_input_names_the_problem(tmp_path, frozen_now, change, path, fr
     change(data["snipe_config"])
     problems = problems_of(tmp_path, data, frozen_now)
     assert fragment in problems[path], problems
+
+
+@pytest.mark.parametrize("policy", ["yield", "keep", "off"])
+def test_a_target_chooses_what_its_insurance_does(tmp_path, frozen_now, policy):
+    data = copy.deepcopy(SEED_FORMAT)
+    data["snipe_config"]["insurance"] = policy
+    (target,) = load_bookings(write(tmp_path, data), frozen_now).targets
+    assert target.insurance == policy
+
+
+def test_insurance_has_a_default(tmp_path, frozen_now):
+    from snipe.domain.targets import DEFAULT_INSURANCE
+
+    (target,) = load_bookings(write(tmp_path, SEED_FORMAT), frozen_now).targets
+    assert target.insurance == DEFAULT_INSURANCE
 
 
 def test_past_date_is_fine_when_it_repeats_weekly(tmp_path, frozen_now):

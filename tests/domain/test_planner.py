@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -39,7 +41,7 @@ from snipe.domain.planner import (
 )
 from snipe.domain.scoring import ClockRange, Preferences
 from snipe.domain.slots import TimeWindow
-from snipe.domain.targets import Priority, Target
+from snipe.domain.targets import KEEP, OFF, YIELD, Priority, Target
 from snipe.errors import SnipeError
 from snipe.profiles import load_profile
 
@@ -117,7 +119,7 @@ def test_unlock_instants_are_dst_safe() -> None:
     # Summer time starts on 2026-03-29: a 11:00 CEST slot on Monday the 30th unlocks 72 h
     # earlier in absolute time, at 10:00 CET local on Friday.
     monday = date(2026, 3, 30)
-    state = PlanState.start(target(X1, FITNESS, days=(monday,)), PROFILE, USERS)
+    state = PlanState.start(target(X1, FITNESS, days=(monday,), insurance=YIELD), PROFILE, USERS)
     d = decide(state, datetime(2026, 3, 20, tzinfo=UTC))
     fitness, x1 = d.strikes[0], next(s for s in d.strikes if s.attempts[0].location == "X1")
     assert fitness.fire_at == datetime(2026, 3, 23, 9, 0, tzinfo=UTC)
@@ -135,7 +137,8 @@ def test_slots_already_open_fire_now() -> None:
 
 
 def test_forecast_follows_the_next_strike_in_firing_order() -> None:
-    d = decide(PlanState.start(target(X1, X3, FITNESS, min_length=2), PROFILE, USERS), EARLY)
+    t = target(X1, X3, FITNESS, min_length=2, insurance=YIELD)
+    d = decide(PlanState.start(t, PROFILE, USERS), EARLY)
     instants = [s.fire_at for s in d.strikes]
     assert d.wake_at == instants[0] == unlock(THURSDAY, 11, 168)
     assert instants == sorted(set(instants)) and len(instants) == 6
@@ -153,15 +156,18 @@ def test_naive_now_is_refused_with_one_clear_error() -> None:
 # -- divide and conquer -------------------------------------------------------------------------
 
 def test_spreads_a_strike_over_sub_locations_and_accounts() -> None:
+    # Every account that can help fires at once: X1 A with two accounts, X1 B with one.
     strike = decide(PlanState.start(target(X1), PROFILE, USERS), EARLY).strikes[0]
     assert [(a.account, a.sub_location, a.role) for a in strike.attempts] == [
-        ("user1", "X1 A", PRIMARY), ("user2", "X1 B", BACKUP)]
+        ("user1", "X1 A", PRIMARY), ("user2", "X1 B", BACKUP), ("user3", "X1 A", BACKUP)]
 
 
 def test_surplus_win_is_released_at_once() -> None:
     state = PlanState.start(target(X1), PROFILE, USERS)
     strike = decide(state, EARLY).strikes[0]
-    state = state.recorded(Outcome(a, WON, f"r{i}") for i, a in enumerate(strike.attempts))
+    # Both halls won; the second account on X1 A found it taken by the first.
+    state = state.recorded(Outcome(a, WON, f"r{i}") if i < 2 else Outcome(a, FULL)
+                           for i, a in enumerate(strike.attempts))
     d = decide(state, strike.fire_at)
     assert [(r.kind, r.booking.account) for r in d.releases] == [(SURPLUS, "user2")]
     state = state.after_release(d.releases[0].booking.ref, SURPLUS)
@@ -209,7 +215,8 @@ def test_x3_block_is_kept_when_x1_is_full() -> None:
 def test_seed_example_falls_back_to_x3_when_x1_is_impossible() -> None:
     # X3 allows 2 accounts, so 2 hours (accept_2_consecutive_hours); an X3 block still beats the
     # 3 Fitness hours held as insurance, which are released.
-    t = target(X1, X3, FITNESS, min_length=2, fallback_strategy="accept_2_consecutive_hours")
+    t = target(X1, X3, FITNESS, min_length=2, fallback_strategy="accept_2_consecutive_hours",
+               insurance=YIELD)
     state, d, _ = play(PlanState.start(t, PROFILE, USERS), EARLY,
                        lambda a: FULL if a.location == "X1" else WON)
     assert d.verdict == WON_BLOCK and d.kept is not None
@@ -274,7 +281,8 @@ def test_never_more_accounts_per_priority_than_max_accounts() -> None:
 # -- insurance ----------------------------------------------------------------------------------
 
 def test_insurance_is_booked_when_fitness_unlocks_168_hours_ahead() -> None:
-    strike = decide(PlanState.start(target(X1, X3, FITNESS), PROFILE, USERS), EARLY).strikes[0]
+    t = target(X1, X3, FITNESS, insurance=YIELD)
+    strike = decide(PlanState.start(t, PROFILE, USERS), EARLY).strikes[0]
     assert strike.fire_at == unlock(THURSDAY, 11, 168)
     assert [(a.location, a.role) for a in strike.attempts] == [("Fitness", INSURANCE)]
 
@@ -383,8 +391,8 @@ def test_malformed_state_is_one_clear_error() -> None:
 
 
 def test_explain_tells_aims_roles_and_instants() -> None:
-    d = decide(PlanState.start(target(X1, X3, FITNESS, min_length=2), PROFILE, USERS), EARLY)
-    text = "\n".join(explain(d, TZ))
+    t = target(X1, X3, FITNESS, min_length=2, insurance=YIELD)
+    text = "\n".join(explain(decide(PlanState.start(t, PROFILE, USERS), EARLY), TZ))
     assert "in progress" in text
     assert "X1 on 2026-11-26 11:00-14:00 (3 h) as primary" in text
     assert "insurance" in text and "Fitness 2026-11-26 11:00" in text
@@ -396,3 +404,96 @@ def test_explain_tells_what_was_won() -> None:
     assert d.verdict == WON_BLOCK
     assert explain(d)[0].startswith("thursday: won X1 on 2026-11-26 11:00-14:00 (3 h)")
     assert IN_PROGRESS not in explain(d)[0]
+
+
+# -- parallel attempts and insurance policies ---------------------------------------------------
+
+SEED_TARGET = dict(min_length=2, fallback_strategy="accept_2_consecutive_hours")
+
+
+def test_seed_example_strikes_x1_a_with_two_accounts_and_x1_b_with_one() -> None:
+    t = target(X1, X3, FITNESS, **SEED_TARGET)
+    strike = decide(PlanState.start(t, PROFILE, USERS), EARLY).strikes[0]
+    assert strike.fire_at == unlock(THURSDAY, 11, 72)
+    assert sorted((a.sub_location, a.account) for a in strike.attempts) == [
+        ("X1 A", "user1"), ("X1 A", "user3"), ("X1 B", "user2")]
+    assert [a.role for a in strike.attempts].count(PRIMARY) == 1
+
+
+def test_a_lone_attempt_goes_to_the_sub_hall_rivals_took_least() -> None:
+    t = target(X1, X3, FITNESS, **SEED_TARGET)
+    state, d, seen = play(PlanState.start(t, PROFILE, USERS), EARLY,
+                          lambda a: FULL if a.sub_location == "X1 A" else WON)
+    lone = [s.attempts for x in seen for s in x.strikes[:1]
+            if [a.location for a in s.attempts] == ["X1"]]
+    assert lone and all(a.sub_location == "X1 B" for (a,) in lone)
+    assert d.kept is not None and (d.kept.block.location, d.kept.block.length) == ("X1", 3)
+
+
+def insured(policy: str) -> PlanState:
+    t = target(X1, FITNESS, length=1, window=TimeWindow(11, 12), insurance=policy)
+    return PlanState.start(t, PROFILE, USERS, [held("user1", "Fitness", 11, "f11")])
+
+
+def test_yielding_insurance_gives_way_to_a_parallel_attempt() -> None:
+    strike = decide(insured(YIELD), EARLY).strikes[0]
+    assert strike.fire_at == unlock(THURSDAY, 11, 72)
+    assert [(r.kind, r.booking.ref) for r in strike.releases_before] == [(UNBLOCK, "f11")]
+    assert {a.account for a in strike.attempts} == set(USERS)
+    i = next(i for i, a in enumerate(strike.attempts) if a.account == "user1")
+    assert "gives way just before" in (strike.why(i) or "")
+
+
+def test_kept_insurance_stays_and_its_account_sits_the_strike_out() -> None:
+    strike = decide(insured(KEEP), EARLY).strikes[0]
+    assert strike.releases_before == ()
+    assert sorted((a.account, a.sub_location) for a in strike.attempts) == [
+        ("user2", "X1 A"), ("user3", "X1 B")]
+
+
+def test_insurance_off_books_fitness_only_once_x1_has_failed() -> None:
+    t = target(X1, FITNESS, insurance=OFF)
+    d = decide(PlanState.start(t, PROFILE, USERS), EARLY)
+    assert d.strikes[0].fire_at == unlock(THURSDAY, 11, 72)
+    assert INSURANCE not in {a.role for s in d.strikes for a in s.attempts}
+    assert "Fitness" not in {aim.block.location for aim in d.aims}
+    state, d, seen = play(PlanState.start(t, PROFILE, USERS), EARLY,
+                          lambda a: FULL if a.location == "X1" else WON)
+    first_fitness = min(o.attempt.fire_at for o in state.outcomes if o.attempt.location == "Fitness")
+    # X1 is given up once 15:00, the last start of a 3-hour block in the window, is lost.
+    assert first_fitness >= unlock(THURSDAY, 15, 72)
+    assert d.kept is not None and (d.kept.block.location, d.kept.block.length) == ("Fitness", 3)
+
+
+def test_a_large_location_gets_one_attempt_per_hour() -> None:
+    t = target(FITNESS, length=2, window=TimeWindow(11, 13))
+    strike = decide(PlanState.start(t, PROFILE, USERS), EARLY).strikes[0]
+    assert [(a.hour, a.location) for a in strike.attempts] == [(11, "Fitness")]
+
+
+def test_fair_use_budget_caps_the_requests_of_an_account_per_unlock() -> None:
+    profile = replace(PROFILE, max_requests_per_unlock_per_account=2)
+    t = target(Priority(1, "X1", ("X1 A",), 3), length=1, window=TimeWindow(11, 12))
+    state, d, _ = play(PlanState.start(t, profile, USERS), EARLY, everything(NOT_OPEN))
+    sent = Counter(o.attempt.account for o in state.outcomes)
+    assert d.verdict == FAILED and set(sent.values()) == {2}
+
+
+def test_explain_says_why_each_account_goes_where_it_goes() -> None:
+    t = target(X1, X3, FITNESS, **SEED_TARGET)
+    text = "\n".join(explain(decide(PlanState.start(t, PROFILE, USERS), EARLY), TZ))
+    assert ("user3 -> X1 A 2026-11-26 11:00 (parallel, second account on X1 A: against a rival "
+            "as fast as us a single attempt is a coin toss)") in text
+    assert "user2 -> X1 B 2026-11-26 11:00 (parallel, covers X1 B" in text
+    assert "(primary, lone attempt: no other account may book X1 at 13:00" in text
+    assert "same-instant fallback, with an account the primary cannot use" in text
+
+
+def test_an_unknown_insurance_policy_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown insurance policy 'sometimes'"):
+        target(X1, insurance="sometimes")
+    data = PlanState.start(target(X1, insurance=KEEP), PROFILE, USERS).to_dict()
+    assert PlanState.from_dict(data, PROFILE).target.insurance == KEEP
+    data["target"]["insurance"] = "sometimes"
+    with pytest.raises(PlanError, match="malformed"):
+        PlanState.from_dict(data, PROFILE)

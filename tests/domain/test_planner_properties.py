@@ -1,4 +1,7 @@
-"""Invariants of the planner, driven through random outcome sequences to the end of a target."""
+"""Invariants of the planner, driven through random outcome sequences to the end of a target:
+an account never holds two bookings in one hour or two at one location and day (nor would, were
+every attempt of a strike to win); an accepted block is whole; every surplus is released; no
+account sends more requests per unlock instant than the fair-use budget."""
 
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ from snipe.domain.ledger import RESULTS, WON, HeldBooking, Outcome, PlanState
 from snipe.domain.planner import FAILED, WON_BLOCK, decide
 from snipe.domain.rules import Allowances, Holding
 from snipe.domain.scoring import ClockRange, Preferences
-from snipe.domain.slots import TimeWindow
-from snipe.domain.targets import Priority, Target
+from snipe.domain.slots import TimeWindow, slot_start, unlock_instant
+from snipe.domain.targets import INSURANCE_POLICIES, Priority, Target
 from snipe.profiles import load_profile
 
 PROFILE = load_profile("x-tudelft")
@@ -41,7 +44,9 @@ def plans(draw):
         hour = draw(st.integers(first, window.end_hour - 1))
         prefs = Preferences(days[0], days[-1], preferred_times=(
             ClockRange(time(hour), time(hour + 1)),))
-    target = Target("t", days, length, window, priorities, min_length, preferences=prefs)
+    insurance = draw(st.sampled_from(INSURANCE_POLICIES))
+    target = Target("t", days, length, window, priorities, min_length, preferences=prefs,
+                    insurance=insurance)
     # Bookings of another target limit what the accounts may still book.
     allow = Allowances(PROFILE.rules)
     others = []
@@ -54,6 +59,8 @@ def plans(draw):
     profile = PROFILE
     if draw(st.integers(0, 4)) == 0:  # a site where a cancelled booking still counts
         profile = replace(PROFILE, rules=replace(PROFILE.rules, cancel_restores_allowance=False))
+    if draw(st.booleans()):  # a tight fair-use budget
+        profile = replace(profile, max_requests_per_unlock_per_account=draw(st.integers(1, 3)))
     # Start before any unlock, or late, when some slots are already open (or past).
     start = START + timedelta(hours=draw(st.sampled_from([0, 0, 150, 200, 215])))
     return PlanState.start(target, profile, accounts, others), start
@@ -109,6 +116,12 @@ def test_random_outcomes_keep_every_invariant(plan: tuple[PlanState, datetime], 
         raise AssertionError("the plan did not end")
 
     target = state.target
+    budget = state.profile.max_requests_per_unlock_per_account
+    per_unlock = Counter(
+        (o.attempt.account, unlock_instant(slot_start(o.attempt.day, o.attempt.hour, PROFILE.tz),
+                                           PROFILE.location(o.attempt.location).window))
+        for o in state.outcomes)
+    assert max(per_unlock.values(), default=0) <= budget
     attempted = {}
     for o in state.outcomes:
         attempted.setdefault(o.attempt.location, set()).add(o.attempt.account)

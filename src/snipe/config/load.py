@@ -18,6 +18,7 @@ from snipe.domain.scoring import ClockRange, Preferences
 from snipe.domain.site import SiteProfile
 from snipe.domain.slots import TimeWindow
 from snipe.domain.targets import (
+    DEFAULT_INSURANCE,
     WEEKDAYS,
     Priority,
     Target,
@@ -198,4 +199,5 @@ def to_target(cfg: SnipeConfigIn, where: str, profile: SiteProfile, now: datetim
         repeat=cfg.repeat,
         fallback_strategy=cfg.fallback_strategy or "all_or_nothing",
         extra={"path": where},
+        insurance=cfg.insurance or DEFAULT_INSURANCE,
     )

@@ -21,6 +21,7 @@ from snipe.domain.scoring import ClockRange
 from snipe.domain.site import SiteProfile
 from snipe.domain.slots import TimeWindow
 from snipe.domain.targets import (
+    INSURANCE_POLICIES,
     WEEKDAYS,
     fallback_min_length,
 )
@@ -180,6 +181,15 @@ class SnipeConfigIn(Strict):
     allow_weekends: bool = True
     allow_evenings: bool = True
     accounts: list[str] | None = None
+    insurance: str | None = None
+
+    @field_validator("insurance")
+    @classmethod
+    def _known_insurance(cls, value: str | None) -> str | None:
+        if value is not None and value not in INSURANCE_POLICIES:
+            raise _problem(f"unknown insurance policy {value!r} "
+                           f"(use {', '.join(repr(p) for p in INSURANCE_POLICIES)})")
+        return value
 
     @field_validator("target_date")
     @classmethod

@@ -35,12 +35,17 @@ class Release:
 
 @dataclass(frozen=True)
 class Strike:
-    """All attempts fired at one instant; `releases_before` are cancelled just before it."""
+    """All attempts fired at one instant; `releases_before` are cancelled just before it;
+    `reasons[i]` says why `attempts[i]` goes where it goes (empty for older plans)."""
 
     target: str
     fire_at: datetime  # UTC
     attempts: tuple[Attempt, ...]
     releases_before: tuple[Release, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+    def why(self, i: int) -> str | None:
+        return self.reasons[i] if i < len(self.reasons) else None
 
     @property
     def id(self) -> str:
@@ -51,6 +56,7 @@ class Strike:
             "id": self.id, "target": self.target, "fire_at": self.fire_at.isoformat(),
             "attempts": [a.to_dict() for a in self.attempts],
             "releases_before": [r.to_dict() for r in self.releases_before],
+            "reasons": list(self.reasons),
         }
 
     @classmethod
@@ -59,6 +65,7 @@ class Strike:
             data["target"], utc(datetime.fromisoformat(data["fire_at"])),
             tuple(Attempt.from_dict(a) for a in data["attempts"]),
             tuple(Release.from_dict(r) for r in data.get("releases_before", [])),
+            tuple(data.get("reasons", [])),
         )
 
 
@@ -142,6 +149,11 @@ class Decision:
             tuple(Aim.from_dict(a) for a in data.get("aims", [])),
             tuple(data.get("notes", [])),
         )
+
+
+def slot_words(b: HeldBooking) -> str:
+    """A held booking in a release's reason: `X1 A 2026-11-26 11:00 (user1)`."""
+    return f"{b.sub_location or b.location} {b.day} {b.hour:02d}:00 ({b.account})"
 
 
 def block_to_dict(block: Block) -> dict[str, Any]:

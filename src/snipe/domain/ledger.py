@@ -16,7 +16,7 @@ from snipe.domain.rules import Holding
 from snipe.domain.scoring import ClockRange, Preferences
 from snipe.domain.site import SiteProfile
 from snipe.domain.slots import TimeWindow
-from snipe.domain.targets import Priority, Target
+from snipe.domain.targets import DEFAULT_INSURANCE, Priority, Target
 from snipe.errors import PermanentError
 
 PRIMARY, BACKUP, FALLBACK, INSURANCE = "primary", "backup", "fallback", "insurance"
@@ -264,6 +264,7 @@ def target_to_dict(target: Target) -> dict[str, Any]:
         "repeat": target.repeat,
         "fallback_strategy": target.fallback_strategy,
         "extra": dict(target.extra),
+        "insurance": target.insurance,
     }
 
 
@@ -292,6 +293,7 @@ def target_from_dict(data: dict[str, Any]) -> Target:
         repeat=data.get("repeat"),
         fallback_strategy=data.get("fallback_strategy", "all_or_nothing"),
         extra=dict(data.get("extra", {})),
+        insurance=data.get("insurance", DEFAULT_INSURANCE),
     )
 
 
@@ -308,9 +310,13 @@ class SlotRecord:
     @classmethod
     def of(cls, outcomes: Iterable[Outcome]) -> SlotRecord:
         record = cls()
+        by_account: dict[tuple[tuple[str, str | None, date, int], str], int] = {}
         for o in outcomes:
             a = o.attempt
-            record.tries[a.sub_slot] = record.tries.get(a.sub_slot, 0) + 1
+            # Tries are counted per account: parallel attempts of one strike (one per account)
+            # are one try, each retry of the sub-slot another.
+            n = by_account[(a.sub_slot, a.account)] = by_account.get((a.sub_slot, a.account), 0) + 1
+            record.tries[a.sub_slot] = max(record.tries.get(a.sub_slot, 0), n)
             record.used.setdefault(a.location, set()).add(a.account)
             if o.result == FULL:
                 record.taken.add(a.sub_slot)

@@ -32,8 +32,11 @@ def _strike_lines(strike: Strike, tz: tzinfo | None, indent: str) -> list[str]:
     lines = [f"{indent}at {_instant(strike.fire_at, tz)}:"]
     for r in strike.releases_before:
         lines.append(f"{indent}  just before: release {r.reason}")
-    for a in strike.attempts:
-        lines.append(f"{indent}  {a.describe()}")
+    for i, a in enumerate(strike.attempts):
+        why = strike.why(i)
+        where = a.sub_location or a.location
+        lines.append(f"{indent}  {a.account} -> {where} {a.day} {a.hour:02d}:00 ({why})" if why
+                     else f"{indent}  {a.describe()}")
     return lines
 
 

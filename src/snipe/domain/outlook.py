@@ -3,8 +3,9 @@
 A block is *complete* when this target holds every hour of it at its location; it is *live* when
 it is not complete yet and every missing hour can still be won: the slot starts in the future, a
 sub-location of it was neither taken nor tried too often, and enough accounts may still book it
-(one account per hour, by the site's allowances, within the priority's `max_accounts`). The last
-part is a small maximum-flow problem: hours on one side, accounts on the other.
+(one account per hour, by the site's allowances, within the priority's `max_accounts` and the
+profile's fair-use budget of requests per account and unlock instant). The last part is a small
+maximum-flow problem: hours on one side, accounts on the other.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class Outlook:
         self.state, self.now, self.record = state, now, record
         profile = state.profile
         self.tz, self.rules = profile.tz, profile.rules
+        self.budget = profile.max_requests_per_unlock_per_account
         self.candidates = candidates
         self.mine = mine
         self.priority: dict[str, Priority] = {}
@@ -100,6 +102,8 @@ class Outlook:
         for b in mine:
             self.held_at.setdefault((b.location, b.day, b.hour), []).append(b)
         self._live: dict[tuple[Candidate, bool], bool] = {}
+        self._ours: set[SubSlot] | None = None
+        self._spent: dict[tuple[str, datetime], int] | None = None
 
     # -- slots -----------------------------------------------------------------------------
     def rank(self, location: str) -> int:
@@ -127,6 +131,25 @@ class Outlook:
         """The slot's unlock instant, or `now` when it is already open."""
         return max(self.unlock(location, day, hour), self.now)
 
+    def losses(self, location: str, sub: str | None) -> int:
+        """How many of `sub`'s hours went to someone else when we asked for them: a rival's
+        first aim shows there."""
+        if self._ours is None:
+            self._ours = {(b.location, b.sub_location, b.day, b.hour) for b in self.state.made()}
+        return sum(1 for s in self.record.taken
+                   if s[0] == location and s[1] == sub and s not in self._ours)
+
+    def spent(self, account: str, unlock: datetime) -> int:
+        """Requests `account` already sent for slots that unlock at `unlock` (fair-use budget)."""
+        if self._spent is None:
+            self._spent = {}
+            for o in self.state.outcomes:
+                a = o.attempt
+                if a.location in self.loc:
+                    key = (a.account, self.unlock(a.location, a.day, a.hour))
+                    self._spent[key] = self._spent.get(key, 0) + 1
+        return self._spent.get((account, unlock), 0)
+
     # -- blocks ----------------------------------------------------------------------------
     def held_hours(self, c: Candidate) -> int:
         b = c.block
@@ -153,6 +176,8 @@ class Outlook:
         lower-ranked location in the same hour may give way: it is returned to be released."""
         if self.record.blocked(account, day, hour, location):
             return False, None
+        if self.spent(account, self.unlock(location, day, hour)) >= self.budget:
+            return False, None  # fair use: no more requests for this unlock instant
         allow = allowances or self.allowances
         refusal = allow.refusal(account, day, hour, location)
         if refusal is None:
