@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
+from snipe.adapters.clock import shoot_at
 from snipe.adapters.secrets import Secret
 from snipe.adapters.sites.base import Credentials, format_instant
 from snipe.adapters.sites.browser import LAUNCH_ARGS, find_browser
@@ -32,7 +33,6 @@ from snipe.adapters.sites.ui import BookingPage, LoginPage
 from snipe.adapters.sites.x import XDriver
 from snipe.domain.site import SiteProfile
 from snipe.domain.slots import slot_start
-from snipe.services.shot import shoot_at
 
 NAIVE_DELAY_S = 1.0  # the cron job's xx:00:01
 

@@ -20,9 +20,9 @@ from bench.contenders import Unlock, _read_status, creds_of, jitter_ms
 from bench.memory import tree_memory_mb
 from bench.rounds import arm
 from bench.site import BenchSite
+from snipe.adapters.clock import shoot_at
 from snipe.adapters.sites.x import XDriver
 from snipe.domain.site import SiteProfile
-from snipe.services.shot import shoot_at
 
 LEAD_S = 0.8
 

@@ -16,7 +16,7 @@ from snipe.adapters.db.models import Account, Booking, Strike, Target
 from snipe.adapters.db.store import Store
 
 LOCATIONS = ("X1", "X3", "Fitness")
-STATES_DONE = ("succeeded", "failed", "missed")
+STATES_DONE = ("won", "failed", "missed")
 
 
 def seed_store(home: Path, strikes: int = 1000, now: datetime | None = None) -> int:

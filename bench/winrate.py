@@ -16,10 +16,10 @@ from datetime import date, timedelta
 from bench.contenders import Unlock, creds_of, jitter_ms
 from bench.rounds import arm
 from bench.site import site_process
+from snipe.adapters.clock import shoot_at
 from snipe.adapters.sites.x import XDriver
 from snipe.profiles import load_profile
 from snipe.sandbox.bots import ARRIVAL_S
-from snipe.services.shot import shoot_at
 
 LEAD_S = 0.5
 SUBS = (("X1", "X1 A"), ("X1", "X1 B"), ("X3", "X3 A"), ("X3", "X3 B"))

@@ -42,3 +42,6 @@ SUNDAY = base_day()
 NOW = local(SUNDAY, 10).astimezone(UTC)  # Sunday 10:00 in Delft
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY = (
     SUNDAY + timedelta(days=n) for n in range(1, 7))
+MONDAY_NOON = local(MONDAY, 12).astimezone(UTC)
+TUESDAY_NOON = local(TUESDAY, 12).astimezone(UTC)
+THURSDAY_13H = local(THURSDAY, 13).astimezone(UTC)

@@ -1,19 +1,21 @@
-"""Fixtures shared by every test folder: a private data dir and a fixed clock."""
+"""Fixtures shared by every test folder: a private data dir, a fixed clock (`NOW`, never a date
+that will pass: see `base_time`), the CLI run in-process, and a local notification endpoint."""
 
 from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-# Sunday 22 November 2026, 10:00 in Delft (09:00 UTC).
-NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+from base_time import NOW
 
 
 @pytest.fixture
@@ -80,3 +82,84 @@ def bookings(tmp_path: Path) -> Path:
     dst.write_text(src.read_text())
     dst.chmod(0o600)
     return dst
+
+
+@dataclass
+class Hook:
+    """The server's address and every JSON body it received, in order."""
+
+    port: int
+    received: list[dict[str, Any]] = field(default_factory=list)
+    fail_next: int = 0  # answer 500 to this many posts (a broken endpoint)
+
+    def url(self, path: str = "hook") -> str:
+        return f"json://127.0.0.1:{self.port}/{path}"
+
+    def clear(self) -> None:
+        self.received.clear()
+        self.fail_next = 0
+
+
+@pytest.fixture(scope="session")
+def hook() -> Iterator[Hook]:
+    state = Hook(0)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server spelling
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if state.fail_next:
+                state.fail_next -= 1
+                self.send_response(500)
+            else:
+                payload = json.loads(body)
+                payload["_path"] = self.path
+                state.received.append(payload)
+                self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def endpoint(hook: Hook) -> Hook:
+    hook.clear()
+    return hook
+
+
+
+
+class Told:
+    """A notifier that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    def send(self, event: Any) -> None:
+        self.events.append(event)
+
+    @property
+    def kinds(self) -> list[str]:
+        return [e.kind for e in self.events]
+
+
+@pytest.fixture
+def ctx(home: Path) -> Iterator[Any]:
+    """The services' context over a real store in the test's data dir, our clock fixed at NOW
+    (each test moves it by hand), and a notifier that keeps what it is told."""
+    from snipe.adapters.clock import FixedClock
+    from snipe.bootstrap import bootstrap, close
+    from snipe.settings import Settings
+
+    context = bootstrap(Settings(home=home), clock=FixedClock(NOW), notifier=Told())
+    yield context
+    close(context)

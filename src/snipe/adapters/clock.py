@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -33,6 +34,33 @@ class Clock(Protocol):
         """Wait `seconds` by this clock."""
         ...
 
+    async def until(self, deadline: float) -> float:
+        """Return at `deadline` (POSIX seconds by this clock), as exactly as the clock can;
+        how late it returned, in milliseconds."""
+        ...
+
+
+SPIN_S = 0.004
+MAX_NAP_S = 30.0  # re-check the clock at least this often during long waits
+
+
+async def shoot_at(
+    deadline: float,
+    *,
+    now: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    spin_s: float = SPIN_S,
+) -> float:
+    """Return at `deadline` (seconds on the `now` clock); the lateness in milliseconds."""
+    while True:
+        left = deadline - now()
+        if left <= spin_s:
+            break
+        await sleep(min(left - spin_s, MAX_NAP_S))
+    while now() < deadline:
+        pass
+    return (now() - deadline) * 1000.0
+
 
 class SystemClock:
     def now(self) -> datetime:
@@ -46,6 +74,10 @@ class SystemClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
+
+    async def until(self, deadline: float) -> float:
+        """Sleep until just before `deadline`, then spin: within a fraction of a millisecond."""
+        return await shoot_at(deadline)
 
     def __repr__(self) -> str:
         return "SystemClock()"
@@ -79,6 +111,12 @@ class FixedClock:
         self.naps.append(seconds)
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
+
+    async def until(self, deadline: float) -> float:
+        late = max(0.0, self.time() - deadline)
+        if deadline > self.time():
+            await self.sleep(deadline - self.time())
+        return late * 1000.0
 
     def advance(self, seconds: float) -> None:
         self.at += timedelta(seconds=seconds)

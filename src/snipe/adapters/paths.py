@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
+from typing import IO, Any
 
 ENV_HOME = "SNIPE_HOME"
 
@@ -30,9 +32,10 @@ def ensure_private_dir(path: Path) -> Path:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically, readable by the owner only (0600)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Write `data` to `path` atomically, readable by the owner only (0600). The temporary file
+    has a name of its own (several processes may write at once)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -51,3 +54,36 @@ def artifacts_dir() -> Path:
 
 def sessions_dir() -> Path:
     return ensure_private_dir(data_dir() / "sessions")
+
+
+def create_private(path: Path, data: bytes) -> bool:
+    """Create `path` with `data`, 0600, only if it does not exist yet; atomically, so of several
+    processes creating it at once exactly one succeeds (True) and the others find it (False)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)  # fails if `path` exists: the first writer wins, whole
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def touch_private(path: Path) -> Path:
+    """Make sure `path` exists as a file readable by the owner only (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.close(fd)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    return path
+
+
+def open_private(path: Path, mode: str = "a+") -> IO[Any]:
+    """Open a text file of ours, creating it 0600."""
+    touch_private(path)
+    return open(path, mode)  # noqa: SIM115 - the caller owns the handle

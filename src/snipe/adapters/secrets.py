@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from snipe.adapters.paths import data_dir, ensure_private_dir, write_private
+from snipe.adapters.paths import create_private, data_dir, ensure_private_dir
 from snipe.errors import SecretError
 
 KEY_FILE = "secret.key"
@@ -43,16 +43,22 @@ class Vault:
         return (home or data_dir()) / KEY_FILE
 
     @classmethod
-    def load(cls, home: Path | None = None, create: bool = True) -> Vault:
-        """The vault of the data dir; the key is created (0600) on first use."""
+    def load(cls, home: Path | None = None, create: bool = True,
+             sealed_exists: bool = False) -> Vault:
+        """The vault of the data dir. The key is created (0600) once, on first use, atomically
+        (of several processes starting together, one makes it and all use it); never when
+        secrets sealed with a key already exist: that key is missing, and a new one would make
+        them unreadable for good."""
         from cryptography.fernet import Fernet
 
         path = cls.key_path(home)
         if not path.exists():
+            if sealed_exists:
+                raise missing_key(path)
             if not create:
                 raise SecretError(f"no key file at {path}: secrets cannot be read")
             ensure_private_dir(path.parent)
-            write_private(path, Fernet.generate_key())
+            create_private(path, Fernet.generate_key())
         try:
             if path.stat().st_mode & 0o077:
                 path.chmod(0o600)
@@ -76,3 +82,17 @@ class Vault:
 
     def open_secret(self, token: bytes) -> Secret:
         return Secret(self.open_sealed(token).decode())
+
+
+def missing_key(path: Path) -> SecretError:
+    return SecretError(
+        f"the key file {path} is missing but this store holds sealed passwords: restore it from "
+        f"your backup (or point {ENV_KEY_FILE} at it), or remove the accounts and add them again "
+        "with `snipe accounts add`")
+
+
+def wrong_key(path: Path) -> SecretError:
+    return SecretError(
+        f"the key file {path} does not open the passwords in this store (was it replaced?): "
+        f"restore the right one from your backup (or point {ENV_KEY_FILE} at it), or remove the "
+        "accounts and add them again with `snipe accounts add`")

@@ -1,4 +1,4 @@
-"""`snipe accounts add|list|enable|disable|remove`."""
+"""`snipe accounts add|check|list|enable|disable|remove`."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ def _read_password(netid: str, from_stdin: bool) -> str:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         if not sys.stdin.isatty():
-            abort("no terminal to ask for the password: pipe it with --password-stdin")
+            abort("no terminal to ask for the password: pipe it with --password-stdin", 2)
         password = typer.prompt(f"Password for {netid}", hide_input=True)
     if not password:
-        abort(f"empty password for {netid}")
+        abort(f"empty password for {netid}", 2)
     return password
 
 
@@ -37,17 +37,38 @@ def add(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
-    site: Annotated[str, typer.Option(help="Site profile the account belongs to.")] = "x-tudelft",
+    site: Annotated[str | None, typer.Option(
+        help="Site profile of the account (default: the account's own, or x-tudelft).")] = None,
     site_url: Annotated[
         str | None, typer.Option("--site-url", help="Base URL override for the site.")
     ] = None,
+    login: Annotated[str | None, typer.Option(
+        "--login", help="How it logs in: oidc (NetID single sign-on) or api (e-mail).")] = None,
+    no_check: Annotated[bool, typer.Option(
+        "--no-check", help="Save without trying the password at the site first.")] = False,
 ) -> None:
-    """Add an account (or replace its password). The password is asked without echo."""
+    """Add an account (or replace its password), trying it at the site first. The password is
+    asked without echo."""
     from snipe.services.accounts import add_account
 
     password = _read_password(netid, password_stdin)
-    outcome = add_account(ctx_of(ctx).store(), netid, password, site, site_url)
-    ctx_of(ctx).console.print(f"Account {netid} {outcome} (site {site}).", highlight=False)
+    app_ctx = ctx_of(ctx)
+    added = app_ctx.run(add_account(app_ctx.services(), netid, password, site, site_url, login,
+                                    check=not no_check))
+    check = {"ok": "; the site took the password", "skipped": ""}.get(
+        added.checked, f"; {added.checked}")
+    app_ctx.console.print(f"Account {netid} {added.outcome} (site {added.site}){check}.",
+                          highlight=False, soft_wrap=True)
+
+
+@accounts_app.command("check")
+def check(ctx: typer.Context, netid: Netid) -> None:
+    """Log the account in anew; success lets a set-aside account serve again."""
+    from snipe.services.accounts import check_account
+
+    app_ctx = ctx_of(ctx)
+    said = app_ctx.run(check_account(app_ctx.services(), netid))
+    app_ctx.console.print(f"Account {netid}: {said}.", highlight=False)
 
 
 @accounts_app.command("list")
@@ -58,35 +79,40 @@ def list_(
     """List accounts (never their passwords)."""
     from snipe.services.accounts import list_accounts
 
-    views = list_accounts(ctx_of(ctx).store())
+    views = list_accounts(ctx_of(ctx).services())
     if json_out:
         print_json(ctx_of(ctx).console, {"accounts": [v.to_dict() for v in views]})
         return
     table = Table(header_style="bold", box=box.SIMPLE_HEAD)
-    for column in ("netid", "site", "active", "bookings held"):
+    for column in ("netid", "site", "active", "bookings held", "note"):
         table.add_column(column)
     for v in views:
         site = v.site + (f" ({v.site_url})" if v.site_url else "")
-        table.add_row(v.netid, site, "yes" if v.is_active else "[dim]no[/]", str(v.active_bookings))
+        note = f"[red]set aside: {v.quarantine}[/]" if v.quarantine else ""
+        table.add_row(v.netid, site, "yes" if v.is_active else "[dim]no[/]",
+                      str(v.active_bookings), note)
     ctx_of(ctx).console.print(table if views else "No accounts yet: `snipe accounts add NETID`.")
+
+
+def _set_active(ctx: typer.Context, netid: str, active: bool) -> None:
+    from snipe.services.accounts import set_active
+
+    set_active(ctx_of(ctx).services(), netid, active)
+    ctx_of(ctx).console.print(f"Account {netid} {'enabled' if active else 'disabled'}"
+                              + ("" if active else "; a running daemon leaves it out from its "
+                                 "next decision") + ".", highlight=False)
 
 
 @accounts_app.command("enable")
 def enable(ctx: typer.Context, netid: Netid) -> None:
-    """Use this account again in plans."""
-    from snipe.services.accounts import set_active
-
-    set_active(ctx_of(ctx).store(), netid, True)
-    ctx_of(ctx).console.print(f"Account {netid} enabled.", highlight=False)
+    """Use this account again."""
+    _set_active(ctx, netid, True)
 
 
 @accounts_app.command("disable")
 def disable(ctx: typer.Context, netid: Netid) -> None:
-    """Keep the account but leave it out of plans."""
-    from snipe.services.accounts import set_active
-
-    set_active(ctx_of(ctx).store(), netid, False)
-    ctx_of(ctx).console.print(f"Account {netid} disabled.", highlight=False)
+    """Keep the account but leave it out of strikes, polls and plans (at once)."""
+    _set_active(ctx, netid, False)
 
 
 @accounts_app.command("remove")
@@ -98,5 +124,5 @@ def remove(
     """Delete the account, its stored password and its saved session."""
     from snipe.services.accounts import remove_account
 
-    remove_account(ctx_of(ctx).store(), netid, force)
+    remove_account(ctx_of(ctx).services(), netid, force)
     ctx_of(ctx).console.print(f"Account {netid} removed.", highlight=False)

@@ -37,16 +37,61 @@ class Context:
     debug: bool = False
     console: Console = field(default_factory=lambda: _console(stderr=False))
     err: Console = field(default_factory=lambda: _console(stderr=True))
+    _services: Any = None
 
-    def store(self) -> Any:
-        from snipe.adapters.db.store import Store
+    def settings(self, **changes: Any) -> Any:
+        from snipe.adapters.paths import data_dir
+        from snipe.settings import Settings
 
-        return Store.open(self.db_url, clock=self.clock())
+        return Settings(home=data_dir(create=False), db_url=self.db_url, debug=self.debug
+                        ).with_(**changes)
+
+    def services(self, **settings: Any) -> Any:
+        """The use cases' context (store, clock, drivers, notifier), built once per command."""
+        if self._services is None:
+            from snipe.bootstrap import bootstrap
+
+            self._services = bootstrap(self.settings(**settings))
+        return self._services
+
+    def reader(self) -> Any:
+        """A read-only way into the store, without creating one: the standard library's
+        sqlite3 when it can answer (fast), else the full store; None when there is no store."""
+        from snipe.adapters.db.lite import lite_reader, sqlite_file
+
+        path = sqlite_file(self.db_url, self.settings().home)
+        if path is not None:
+            if not path.exists():
+                return None
+            probe = lite_reader(path)
+            if probe is not None:
+                probe.conn.close()
+                return lambda: lite_reader(path)
+        return self.services().reader
 
     def clock(self) -> Any:
         from snipe.adapters.clock import default_clock
 
         return default_clock()
+
+    def run(self, coroutine: Any) -> Any:
+        """Run a use case that talks to a site, closing its drivers afterwards."""
+        import asyncio
+
+        async def go() -> Any:
+            try:
+                return await coroutine
+            finally:
+                if self._services is not None:
+                    await self._services.drivers.close()
+
+        return asyncio.run(go())
+
+    def close(self) -> None:
+        if self._services is not None:
+            from snipe.bootstrap import close
+
+            close(self._services)
 
 
 def ctx_of(ctx: typer.Context) -> Context:
@@ -75,6 +120,7 @@ def root(
     ] = False,
 ) -> None:
     ctx.obj = Context(db_url=db, debug=debug)
+    ctx.call_on_close(ctx.obj.close)
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s")
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 
 from snipe.cli.app import abort, app, ctx_of
+from snipe.cli.bookings import parse_day
 from snipe.cli.render import print_json
 
 
@@ -27,20 +27,18 @@ def book(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Book a slot now (it must already be open), and record it."""
-    from snipe.services.site_ops import book_slot, run
+    from snipe.services.booking.manual import book_slot
 
     if via not in (None, "api", "ui"):
-        abort(f"--via must be api or ui, not {via!r}")
-    try:
-        when = date.fromisoformat(day)
-    except ValueError:
-        abort(f"--date must be YYYY-MM-DD, not {day!r}")
-    outcome = run(book_slot(ctx_of(ctx).store(), account, location, sub, when, hour, via))
+        abort(f"--via must be api or ui, not {via!r}", 2)
+    when = parse_day(day, "--date")
+    app_ctx = ctx_of(ctx)
+    outcome = app_ctx.run(book_slot(app_ctx.services(), account, location, sub, when, hour, via))
     if json_out:
-        print_json(ctx_of(ctx).console, {"booking": outcome.to_dict()})
+        print_json(app_ctx.console, {"booking": outcome.to_dict()})
         return
     where = outcome.sub_location or outcome.location
     ref = f" (site reference {outcome.reference})" if outcome.reference is not None else ""
-    ctx_of(ctx).console.print(
+    app_ctx.console.print(
         f"Booked {where} on {when} at {hour:02d}:00 for {account} via {outcome.via} in "
         f"{outcome.elapsed_ms:.0f} ms: booking {outcome.booking_id}{ref}.", highlight=False)

@@ -16,8 +16,9 @@ def daemon(
     = False,
     within: Annotated[float, typer.Option("--within", help="With --once: how far ahead (minutes).",
                                           min=0)] = 10.0,
-    lead: Annotated[float, typer.Option("--lead", help="Seconds to wake before each strike.",
-                                        min=0.5)] = 60.0,
+    lead: Annotated[float, typer.Option("--lead", help="Seconds to wake before each strike "
+                                        "(more when accounts must log in first).", min=0.5)]
+    = 60.0,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between looks for changed targets.",
                                         min=0.1)] = 5.0,
     monitor_interval: Annotated[float, typer.Option(
@@ -29,26 +30,37 @@ def daemon(
     """Run in the foreground: wake before each unlock instant, strike, release, repeat."""
     import asyncio
 
-    from snipe.adapters.notify import effective_settings, last_gasp, notifier_for
-    from snipe.adapters.paths import data_dir
-    from snipe.services.daemon import Daemon, lock_holder, setup_logging, single_instance
+    from snipe.adapters.notify import last_gasp
+    from snipe.services.daemon import (
+        Daemon,
+        DaemonRunning,
+        lock_holder,
+        setup_logging,
+        single_instance,
+    )
 
     app_ctx = ctx_of(ctx)
-    home = data_dir()
+    settings = app_ctx.settings(lead_s=lead, poll_s=poll,
+                                monitor_interval_s=max(monitor_interval, 10.0)
+                                if monitor_interval > 0 else 0.0,
+                                monitor_budget=monitor_budget)
+    home = settings.home
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
     with single_instance(home) as lock:
         if lock is None:
             app_ctx.console.print(f"snipe daemon is already running (pid {lock_holder(home)}); "
                                   "nothing to do.", highlight=False)
             return
         log_path = setup_logging(home, app_ctx.debug)
-        store = app_ctx.store()
-        notifier = notifier_for(effective_settings(home))
+        services = app_ctx.services(**{k: getattr(settings, k) for k in (
+            "lead_s", "poll_s", "monitor_interval_s", "monitor_budget")})
+        services.extras["store"].check_key()  # a lost key fails here, not at every wake
 
         async def main() -> None:
-            runner = Daemon(store, home, notifier=notifier, lead_s=lead, poll_s=poll,
-                            monitor=monitor_interval > 0,
-                            monitor_interval_s=max(monitor_interval, 10.0),
-                            monitor_budget=monitor_budget)
+            runner = Daemon(services)
+            other = runner.take_lease()
+            if other is not None:
+                raise DaemonRunning(f"another daemon ({other}) runs on this database")
             runner.install_signals()
             runner.report_missed()
             try:
@@ -64,5 +76,9 @@ def daemon(
             finally:
                 await runner.close()
 
-        with last_gasp(notifier):
-            asyncio.run(main())
+        try:
+            with last_gasp(services.notifier):
+                asyncio.run(main())
+        except DaemonRunning as exc:
+            app_ctx.console.print(f"snipe daemon is already running: {exc}; nothing to do.",
+                                  highlight=False)

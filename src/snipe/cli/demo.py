@@ -94,7 +94,7 @@ def view(snapshot: DemoSnapshot, rate: float) -> RenderableType:
         f"bots: hall-rush  ·  {head}")
     parts: list[Any] = [header, _strikes(snapshot, tz), _grid(snapshot)]
     if snapshot.releases:
-        lines = [f"  {e.message or (e.sub_location or e.location) + ' ' + e.slot}"
+        lines = [f"  {e.message or (e.sub_location or e.location) + ' ' + e.slot_label}"
                  for e in reversed(snapshot.releases[:8])]
         parts.append(Text("Released (the block no longer needs them)\n" + "\n".join(lines)
                           + "\n"))

@@ -32,12 +32,11 @@ def doctor(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Check the browser, the database, the key file, each account's login and the site clock."""
-    from snipe.services.site_ops import doctor as run_checks
-    from snipe.services.site_ops import run
+    from snipe.services.doctor import doctor as run_checks
 
     context = ctx_of(ctx)
-    checks = run(run_checks(context.db_url, site=site, site_url=site_url,
-                            fresh_login=fresh_login, check_browser=not no_browser))
+    checks = context.run(run_checks(context.services(), site=site, site_url=site_url,
+                                    fresh_login=fresh_login, browser=not no_browser))
     failed = [c for c in checks if c.state == "fail"]
     if json_out:
         print_json(context.console, {"ok": not failed, "checks": [c.to_dict() for c in checks]})

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from snipe.adapters.clock import default_clock
 from snipe.cli.app import app, ctx_of
 from snipe.cli.render import print_json, strikes_table
 
@@ -20,24 +19,35 @@ def list_(
     state: Annotated[
         list[str] | None, typer.Option("--state", help="Only these states (repeatable).")
     ] = None,
+    target: Annotated[str | None, typer.Option("--target", help="Only this target.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Every strike, in firing order."""
-    from snipe.services.records import list_strikes
+    """Every strike, in firing order, with its target."""
+    from snipe.services.queries import list_strikes
 
-    now = default_clock().now()
-    views = list_strikes(ctx_of(ctx).store(), tuple(state) if state else None)
+    app_ctx = ctx_of(ctx)
+    now = app_ctx.clock().now()
+    with app_ctx.services().reader() as uow:
+        views = list_strikes(uow, tuple(state) if state else None, target=target)
     if json_out:
-        print_json(ctx_of(ctx).console, {"strikes": [v.to_dict(now) for v in views]})
+        print_json(app_ctx.console, {"strikes": [v.to_dict(now) for v in views]})
         return
-    ctx_of(ctx).console.print(strikes_table(views, now) if views else "No strikes.")
+    app_ctx.console.print(strikes_table(views, now, target_column=True) if views
+                          else "No strikes.")
 
 
 @jobs_app.command("cancel")
 def cancel(ctx: typer.Context, strike_id: Annotated[int, typer.Argument(help="Strike id.")]) -> None:
-    """Cancel a scheduled strike."""
-    from snipe.services.records import cancel_strike
+    """Cancel a scheduled strike: it stays cancelled (the planner leaves its slot alone)."""
+    from zoneinfo import ZoneInfo
 
-    view = cancel_strike(ctx_of(ctx).store(), strike_id)
-    ctx_of(ctx).console.print(f"Strike {view.id} ({view.location} {view.slot_start:%a %H:%M}) "
-                              "cancelled.", highlight=False)
+    from snipe.domain.timefmt import slot_label
+    from snipe.services.queries import cancel_strike
+
+    app_ctx = ctx_of(ctx)
+    with app_ctx.services().uow() as uow:
+        view = cancel_strike(uow, strike_id)
+        uow.commit()
+    when = slot_label(view.slot_start, ZoneInfo(view.timezone))
+    app_ctx.console.print(f"Strike {view.id} ({view.location} {when}) cancelled.",
+                          highlight=False)

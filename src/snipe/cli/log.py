@@ -19,9 +19,10 @@ def log(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The newest booking log entries first."""
-    from snipe.services.records import list_log
+    from snipe.services.queries import list_log
 
-    entries = list_log(ctx_of(ctx).store(), limit)
+    with ctx_of(ctx).services().reader() as uow:
+        entries = list_log(uow, limit)
     if json_out:
         print_json(ctx_of(ctx).console, {"log": [e.to_dict() for e in entries]})
         return
@@ -29,8 +30,8 @@ def log(
     for column in ("when (UTC)", "account", "action", "slot", "location", "ms", "message"):
         table.add_column(column)
     for e in entries:
-        table.add_row(f"{e.timestamp:%Y-%m-%d %H:%M:%S}", e.account or "", e.action, e.slot,
+        table.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.account or "", e.action, e.slot_label,
                       e.sub_location or e.location,
-                      "" if e.execution_time_ms is None else f"{e.execution_time_ms:.1f}",
+                      "" if e.elapsed_ms is None else f"{e.elapsed_ms:.1f}",
                       e.message or "")
     ctx_of(ctx).console.print(table if entries else "The log is empty.")

@@ -32,9 +32,9 @@ def _attempts(board: Dashboard) -> Table:
         table.add_column(column, no_wrap=True, justify="right" if column == "latency" else "left")
     for e in board.attempts:
         style = "green" if e.action == "success" else "red" if e.action == "failure" else ""
-        latency = "-" if e.execution_time_ms is None else f"{e.execution_time_ms:.0f} ms"
-        table.add_row(f"{e.timestamp.astimezone(SITE_TZ):%d/%m %H:%M:%S}", e.account or "-",
-                      e.slot, e.sub_location or e.location, f"[{style}]{e.action}[/]", latency)
+        latency = "-" if e.elapsed_ms is None else f"{e.elapsed_ms:.0f} ms"
+        table.add_row(f"{e.at.astimezone(SITE_TZ):%d/%m %H:%M:%S}", e.account or "-",
+                      e.slot_label, e.sub_location or e.location, f"[{style}]{e.action}[/]", latency)
     return table
 
 
@@ -100,15 +100,15 @@ def monitor(
 ) -> None:
     """A live dashboard: next strikes with countdowns, recent attempts with latencies, bookings
     held per account, and the slot grid of the coming days (free, taken, ours)."""
-    from snipe.adapters.clock import default_clock
     from snipe.services.stats import dashboard
 
     app_ctx = ctx_of(ctx)
-    store = app_ctx.store()
-    clock = default_clock()
+    services = app_ctx.services()
+    clock = app_ctx.clock()
 
     def frame(now: datetime) -> RenderableType:
-        return render_dashboard(dashboard(store, now, days))
+        with services.reader() as uow:
+            return render_dashboard(dashboard(uow, now, days))
 
     console = app_ctx.console
     if once:

@@ -66,7 +66,6 @@ def test(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Send a test message to every configured notification URL."""
-    from snipe.adapters.clock import default_clock
     from snipe.adapters.notify import TEST, AppriseNotifier, Event
 
     settings = _settings(url)
@@ -74,7 +73,7 @@ def test(
         raise NoNotifyUrls("no notification URLs configured: add `notifications.urls` to "
                            "bookings.json and run `snipe schedule`, set SNIPE_NOTIFY_URLS, "
                            "or pass --url")
-    now = default_clock().now()
+    now = ctx_of(ctx).clock().now()
     event = Event(TEST, f"Test message from snipe at {now:%Y-%m-%d %H:%M}Z: notifications "
                         "reach you here.", at=now)
     delivery = AppriseNotifier(settings).deliver(event)

@@ -12,11 +12,12 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from snipe.services.views import BookingView, StrikeView
+from snipe.services.queries import BookingView, StrikeView, TargetView
 
 STATE_STYLE = {
     "scheduled": "cyan", "planned": "cyan", "running": "bold yellow", "won": "bold green",
     "done": "green", "failed": "red", "missed": "red", "cancelled": "dim", "open now": "yellow",
+    "released": "dim", "skipped": "dim", "active": "cyan", "removed": "dim",
 }
 
 
@@ -37,9 +38,13 @@ def countdown(seconds: float) -> str:
     return f"in {minutes}m {sec:02d}s"
 
 
-def strikes_table(strikes: Iterable[StrikeView], now: datetime, title: str | None = None) -> Table:
+def strikes_table(strikes: Iterable[StrikeView], now: datetime, title: str | None = None,
+                  target_column: bool = False) -> Table:
+    """Strikes in firing order; `now` is the site's (countdowns are by its clock)."""
     table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
     table.add_column("id", justify="right")
+    if target_column:
+        table.add_column("target")
     table.add_column("fires local (UTC)", no_wrap=True)
     table.add_column("countdown", no_wrap=True)
     table.add_column("slot", no_wrap=True)
@@ -58,6 +63,7 @@ def strikes_table(strikes: Iterable[StrikeView], now: datetime, title: str | Non
         waiting = s.state in {"scheduled", "planned", "open now"}
         table.add_row(
             "-" if s.id is None else str(s.id),
+            *([s.target] if target_column else []),
             f"{local:%a %d/%m %H:%M} ({s.fire_at.astimezone(UTC):%H:%MZ})",
             countdown(s.countdown_s(now)) if waiting else "",
             f"{slot:%a %d/%m %H:%M}",
@@ -78,6 +84,17 @@ def bookings_table(bookings: Iterable[BookingView], title: str | None = None) ->
         table.add_row(str(b.id), f"{slot:%a %d %b %H:%M}", where, b.account,
                       f"[{STATE_STYLE.get(b.status, '')}]{b.status}[/]" if b.status in STATE_STYLE
                       else b.status, b.target or "", b.reference or "")
+    return table
+
+
+def targets_table(targets: Iterable[TargetView], title: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    for column in ("id", "target", "state", "block"):
+        table.add_column(column)
+    for t in targets:
+        style = STATE_STYLE.get(t.state, "")
+        table.add_row(str(t.id), t.name, f"[{style}]{t.state}[/]" if style else t.state,
+                      t.block or "")
     return table
 
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from snipe.adapters.clock import default_clock
 from snipe.cli.app import app, ctx_of
 from snipe.cli.render import print_json, strikes_table, warn
 
@@ -76,6 +75,14 @@ def _explain(console, result) -> None:  # type: ignore[no-untyped-def]
             console.print(line, highlight=False)
 
 
+def _preview(app_ctx, file: Path, now):  # type: ignore[no-untyped-def]
+    """What `schedule` would do, from the store when there is one (its accounts, what its
+    targets already hold), without writing anything or creating a store."""
+    from snipe.services.targets.schedule import plan_file
+
+    return plan_file(app_ctx.reader(), file, now)
+
+
 @app.command()
 def schedule(
     ctx: typer.Context,
@@ -85,11 +92,16 @@ def schedule(
     json_out: JsonOpt = False,
 ) -> None:
     """Validate FILE, import its accounts, plan every target and persist the strikes."""
-    from snipe.services.schedule import plan_file, schedule_file
+    from snipe.config import load_bookings
+    from snipe.services.targets.schedule import schedule_file
 
     app_ctx = ctx_of(ctx)
-    now = default_clock().now()
-    result = plan_file(file, now) if dry_run else schedule_file(app_ctx.store(), file, now)
+    now = app_ctx.clock().now()
+    if dry_run:
+        result = _preview(app_ctx, file, now)
+    else:
+        load_bookings(file, now)  # an invalid file creates nothing, not even the data dir
+        result = schedule_file(app_ctx.services(), file, now)
     if json_out:
         data = _plan_dict(result, now)
         data["written"] = result.written
@@ -112,11 +124,9 @@ def schedule(
 @app.command()
 def plan(ctx: typer.Context, file: FileArg, json_out: JsonOpt = False) -> None:
     """Show what FILE would schedule, with W_C-ranked blocks for flexible targets. Writes nothing."""
-    from snipe.services.schedule import plan_file
-
     app_ctx = ctx_of(ctx)
-    now = default_clock().now()
-    result = plan_file(file, now)
+    now = app_ctx.clock().now()
+    result = _preview(app_ctx, file, now)
     if json_out:
         print_json(app_ctx.console, _plan_dict(result, now))
         return

@@ -42,7 +42,8 @@ def stats(
     from snipe.services.stats import stats as read_stats
 
     app_ctx = ctx_of(ctx)
-    result = read_stats(app_ctx.store(), parse_since(since) if since else None)
+    with app_ctx.services().reader() as uow:
+        result = read_stats(uow, parse_since(since) if since else None)
     console = app_ctx.console
     if json_out:
         print_json(console, result.to_dict())

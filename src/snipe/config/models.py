@@ -45,9 +45,10 @@ class Strict(BaseModel):
 
 
 class AccountIn(Strict):
-    netid: str = Field(min_length=1)
+    netid: str = Field(min_length=1, max_length=120)
     password: str | None = Field(default=None, repr=False)
     is_active: bool = True
+    login: Literal["oidc", "api"] | None = None  # None: the site's way (NetID single sign-on)
 
     @field_validator("password")
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from snipe.domain.rules import Holding
@@ -26,9 +26,14 @@ WON = "won"
 FULL, LIMIT, NOT_OPEN, ERROR = "full", "limit", "not_open", "error"
 RESULTS = (WON, FULL, LIMIT, NOT_OPEN, ERROR)
 
-# A sub-slot that keeps answering "not open" or failing is given up after this many attempts, so
-# a plan always ends; "full" gives it up at once.
+# A sub-slot that keeps answering "not open" is given up after this many attempts, so a plan
+# always ends; "full" gives it up at once.
 MAX_TRIES_PER_SLOT = 3
+# An attempt that failed for a reason of the moment (the site down, an answer we could not read)
+# says nothing about the slot: it is tried again after 1, 2, 4, ... seconds, this many times (so
+# a short outage at an unlock does not end a target); past that the slot monitor watches it.
+MAX_ERROR_TRIES = 6
+ERROR_BACKOFF_S = 1.0
 
 
 class PlanError(PermanentError):
@@ -171,6 +176,12 @@ class PlanState:
     held: tuple[HeldBooking, ...] = ()
     outcomes: tuple[Outcome, ...] = ()
     released: tuple[Released, ...] = ()
+    # Slots (location, day, hour) the user took out of the plan (a cancelled strike).
+    excluded: frozenset[tuple[str, date, int]] = frozenset()
+    # What a slot list shows right now (the slot monitor's eyes; never saved): sub-slots held by
+    # someone else, and sub-slots free again whatever was lost there before.
+    seen_taken: frozenset[tuple[str, str | None, date, int]] = frozenset()
+    seen_free: frozenset[tuple[str, str | None, date, int]] = frozenset()
 
     @classmethod
     def start(
@@ -218,6 +229,8 @@ class PlanState:
             "held": [b.to_dict() for b in self.held],
             "outcomes": [o.to_dict() for o in self.outcomes],
             "released": [r.to_dict() for r in self.released],
+            "excluded": [[loc, day.isoformat(), hour] for loc, day, hour in
+                         sorted(self.excluded)],
         }
 
     @classmethod
@@ -234,6 +247,8 @@ class PlanState:
                 held=tuple(HeldBooking.from_dict(b) for b in data.get("held", [])),
                 outcomes=tuple(Outcome.from_dict(o) for o in data.get("outcomes", [])),
                 released=tuple(Released.from_dict(r) for r in data.get("released", [])),
+                excluded=frozenset((loc, date.fromisoformat(day), int(hour))
+                                   for loc, day, hour in data.get("excluded", [])),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PlanError(f"plan state is malformed: {type(exc).__name__}: {exc}") from None
@@ -306,18 +321,28 @@ class SlotRecord:
     blocked_location: set[tuple[str, date, str]] = field(default_factory=set)
     blocked_hour: set[tuple[str, date, int]] = field(default_factory=set)
     used: dict[str, set[str]] = field(default_factory=dict)
+    errors: dict[tuple[str, str | None, date, int], int] = field(default_factory=dict)
+    last_error: dict[tuple[str, date, int], datetime] = field(default_factory=dict)
 
     @classmethod
     def of(cls, outcomes: Iterable[Outcome]) -> SlotRecord:
         record = cls()
         by_account: dict[tuple[tuple[str, str | None, date, int], str], int] = {}
+        errors: dict[tuple[tuple[str, str | None, date, int], str], int] = {}
         for o in outcomes:
             a = o.attempt
+            record.used.setdefault(a.location, set()).add(a.account)
+            if o.result == ERROR:
+                key = (a.sub_slot, a.account)
+                n = errors[key] = errors.get(key, 0) + 1
+                record.errors[a.sub_slot] = max(record.errors.get(a.sub_slot, 0), n)
+                hour = (a.location, a.day, a.hour)
+                record.last_error[hour] = max(record.last_error.get(hour, a.fire_at), a.fire_at)
+                continue
             # Tries are counted per account: parallel attempts of one strike (one per account)
             # are one try, each retry of the sub-slot another.
             n = by_account[(a.sub_slot, a.account)] = by_account.get((a.sub_slot, a.account), 0) + 1
             record.tries[a.sub_slot] = max(record.tries.get(a.sub_slot, 0), n)
-            record.used.setdefault(a.location, set()).add(a.account)
             if o.result == FULL:
                 record.taken.add(a.sub_slot)
             elif o.result == LIMIT:
@@ -327,8 +352,30 @@ class SlotRecord:
                 record.blocked_hour.add((a.account, a.day, a.hour))
         return record
 
+    def observed(self, taken: Iterable[tuple[str, str | None, date, int]],
+                 free: Iterable[tuple[str, str | None, date, int]]) -> SlotRecord:
+        """The record with what a slot list shows now: taken sub-slots are lost, free ones are
+        open again (their earlier failures no longer count)."""
+        for sub_slot in free:
+            self.taken.discard(sub_slot)
+            self.tries.pop(sub_slot, None)
+            self.errors.pop(sub_slot, None)
+        self.taken.update(taken)
+        return self
+
     def open_to_us(self, sub_slot: tuple[str, str | None, date, int]) -> bool:
-        return sub_slot not in self.taken and self.tries.get(sub_slot, 0) < MAX_TRIES_PER_SLOT
+        return (sub_slot not in self.taken and self.tries.get(sub_slot, 0) < MAX_TRIES_PER_SLOT
+                and self.errors.get(sub_slot, 0) < MAX_ERROR_TRIES)
+
+    def retry_at(self, location: str, day: date, hour: int) -> datetime | None:
+        """When a slot whose last attempt failed for a reason of the moment may be tried
+        again (1, 2, 4, ... seconds after it), or None."""
+        last = self.last_error.get((location, day, hour))
+        if last is None:
+            return None
+        errors = max((n for (loc, _, d, h), n in self.errors.items()
+                      if (loc, d, h) == (location, day, hour)), default=0)
+        return last + timedelta(seconds=ERROR_BACKOFF_S * 2 ** max(0, errors - 1))
 
     def blocked(self, account: str, day: date, hour: int, location: str) -> bool:
         return (account, day, location) in self.blocked_location or (

@@ -119,6 +119,8 @@ class Outlook:
     def open_subs(self, location: str, day: date, hour: int) -> list[str | None]:
         if location not in self.loc or slot_start(day, hour, self.tz) <= self.now:
             return []
+        if (location, day, hour) in self.state.excluded:
+            return []
         return [s for s in self.subs(location) if self.record.open_to_us((location, s, day, hour))]
 
     def winnable(self, location: str, day: date, hour: int) -> bool:
@@ -128,8 +130,10 @@ class Outlook:
         return unlock_instant(slot_start(day, hour, self.tz), self.loc[location].window)
 
     def fire_time(self, location: str, day: date, hour: int) -> datetime:
-        """The slot's unlock instant, or `now` when it is already open."""
-        return max(self.unlock(location, day, hour), self.now)
+        """The slot's unlock instant, or `now` when it is already open; after an attempt that
+        failed for a reason of the moment, once its back-off has passed."""
+        retry = self.record.retry_at(location, day, hour)
+        return max(self.unlock(location, day, hour), self.now, retry or self.now)
 
     def losses(self, location: str, sub: str | None) -> int:
         """How many of `sub`'s hours went to someone else when we asked for them: a rival's

@@ -76,7 +76,7 @@ def decide_with(compose: Compose, state: PlanState, now: datetime, *, forecast: 
     Insurance is aimed for unless the target's policy is `off`; `insure=True` always does."""
     now = utc(now)
     name = state.target.name
-    record = SlotRecord.of(state.outcomes)
+    record = SlotRecord.of(state.outcomes).observed(state.seen_taken, state.seen_free)
     candidates = target_candidates(state)
     notes: list[str] = []
     if not candidates:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -12,6 +13,15 @@ from snipe.domain.site import SiteProfile
 from snipe.errors import ConfigError
 
 DEFAULT_PROFILE = "x-tudelft"
+NAME = re.compile(r"^[A-Za-z0-9-]{1,60}$")
+
+
+def check_name(name: str) -> str:
+    """A profile is named, never a path: letters, digits and '-'."""
+    if not isinstance(name, str) or not NAME.match(name):
+        raise ConfigError(f"site profile name {str(name)[:80]!r} is not a name (letters, digits "
+                          "and '-' only)")
+    return name
 
 
 def builtin_names() -> list[str]:
@@ -23,12 +33,16 @@ def builtin_names() -> list[str]:
 
 
 def _raw(name: str, user_dir: Path | None) -> dict[str, Any]:
-    candidates = []
-    if user_dir is not None:
-        candidates.append(user_dir / f"{name}.json")
-    for path in candidates:
-        if path.is_file():
-            return json.loads(path.read_text(encoding="utf-8"))
+    check_name(name)
+    if user_dir is not None and (user_dir / f"{name}.json").is_file():
+        path = user_dir / f"{name}.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ConfigError(f"site profile {path} is not readable JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"site profile {path} is not a JSON object")
+        return data
     resource = resources.files(__package__) / f"{name}.json"
     if not resource.is_file():
         known = ", ".join(builtin_names())
@@ -65,12 +79,29 @@ def _builtin(name: str) -> SiteProfile:
 def load_profile(
     name: str = DEFAULT_PROFILE, base_url: str | None = None, user_dir: Path | None = None
 ) -> SiteProfile:
-    """The profile called `name`, optionally moved to another base URL."""
+    """The profile called `name` (the user's own in `user_dir` first, e.g. `<data dir>/profiles`),
+    optionally moved to another base URL."""
+    check_name(name)
     try:
-        if user_dir is not None and (user_dir / f"{name}.json").is_file():
+        if user_dir is not None and _has_own(user_dir, name):
             profile = SiteProfile.from_dict(load_profile_data(name, user_dir))
         else:
             profile = _builtin(name)
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"site profile {name!r} is malformed: {exc}") from None
     return profile.with_base_url(base_url) if base_url else profile
+
+
+def _has_own(user_dir: Path, name: str) -> bool:
+    """Does the user's folder hold this profile, or one it extends?"""
+    seen: set[str] = set()
+    while name and name not in seen:
+        seen.add(name)
+        path = user_dir / f"{name}.json"
+        if path.is_file():
+            return True
+        resource = resources.files(__package__) / f"{name}.json"
+        if not resource.is_file():
+            return False
+        name = json.loads(resource.read_text(encoding="utf-8")).get("extends") or ""
+    return False

@@ -1,20 +1,21 @@
-"""Accounts: add, list, enable/disable, remove, and credentials for the site drivers."""
+"""Accounts: add (checking the password at the site when it is reachable), list, enable or
+disable, check, remove. A refused password sets an account aside (quarantine) until the user
+gives a new one or a check succeeds: a NetID can be locked by repeated refused logins."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+from snipe.adapters.secrets import Secret
+from snipe.adapters.sites.base import Credentials
+from snipe.adapters.sites.errors import LoginFailed
+from snipe.domain.records import AccountRecord
+from snipe.errors import ConfigError, NotFoundError, PermanentError, SnipeError
+from snipe.services.context import Context, quarantine
 
-from snipe.adapters.db.models import Account, Booking
-from snipe.adapters.db.store import Store, UnitOfWork
-from snipe.adapters.secrets import Secret, Vault
-from snipe.domain.site import SiteProfile
-from snipe.errors import ConfigError, NotFoundError, PermanentError
-
-ACTIVE = ("pending", "confirmed")
+DEFAULT_SITE = "x-tudelft"
 
 
 @dataclass(frozen=True)
@@ -24,141 +25,159 @@ class AccountView:
     site_url: str | None
     is_active: bool
     active_bookings: int
-    created_at: datetime
+    created_at: datetime | None
+    quarantine: str | None = None
+    login: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "netid": self.netid,
-            "site": self.site,
-            "site_url": self.site_url,
-            "is_active": self.is_active,
-            "active_bookings": self.active_bookings,
-            "created_at": self.created_at.isoformat(),
-        }
+        return {"netid": self.netid, "site": self.site, "site_url": self.site_url,
+                "is_active": self.is_active, "active_bookings": self.active_bookings,
+                "created_at": None if self.created_at is None else self.created_at.isoformat(),
+                "quarantine": self.quarantine, "login": self.login}
 
 
 @dataclass(frozen=True)
-class Credentials:
-    netid: str
-    password: Secret
-    profile: SiteProfile
-    member_id: int | None
-
-    def __repr__(self) -> str:
-        return f"Credentials(netid={self.netid!r}, profile={self.profile.name!r})"
+class Added:
+    outcome: str  # created / updated / unchanged
+    site: str
+    checked: str  # "ok", "skipped", or why it could not be checked
 
 
-def _get(uow: UnitOfWork, netid: str) -> Account:
-    account = uow.session.scalar(select(Account).where(Account.netid == netid))
-    if account is None:
-        raise NotFoundError(f"no account {netid!r} (see `snipe accounts list`)")
-    return account
-
-
-def upsert_account(
-    uow: UnitOfWork,
-    vault: Vault,
-    netid: str,
-    password: str,
-    site: str,
-    site_url: str | None,
-    is_active: bool = True,
-) -> str:
-    """Create or update an account; returns 'created', 'updated' or 'unchanged'."""
-    account = uow.session.scalar(select(Account).where(Account.netid == netid))
-    if account is None:
-        uow.session.add(
-            Account(netid=netid, password_enc=vault.seal(password), site_profile=site,
-                    site_url=site_url, is_active=is_active)
-        )
-        return "created"
-    changed = False
-    if vault.open_sealed(account.password_enc).decode() != password:
-        account.password_enc = vault.seal(password)
-        changed = True
-    for attr, value in (("site_profile", site), ("site_url", site_url), ("is_active", is_active)):
-        if getattr(account, attr) != value:
-            setattr(account, attr, value)
-            changed = True
-    return "updated" if changed else "unchanged"
-
-
-def add_account(
-    store: Store, netid: str, password: str, site: str = "x-tudelft", site_url: str | None = None
-) -> str:
-    if not netid.strip():
+async def add_account(ctx: Context, netid: str, password: str, site: str | None = None,
+                      site_url: str | None = None, login: str | None = None,
+                      check: bool = True) -> Added:
+    """Create or update an account. Updating keeps its site unless `site` is given. With
+    `check`, the password is tried at the site first: refused, nothing is saved."""
+    netid = netid.strip()
+    if not netid:
         raise ConfigError("a netid cannot be empty")
+    if len(netid) > 120:
+        raise ConfigError(f"a netid is at most 120 characters (got {len(netid)})")
     if not password:
         raise ConfigError(f"no password given for {netid!r}")
-    from snipe.profiles import load_profile
-
-    load_profile(site, site_url)  # an unknown profile is an error now, not at strike time
-    with store.unit_of_work() as uow:
-        outcome = upsert_account(uow, store.vault, netid.strip(), password, site, site_url)
+    if login not in (None, "oidc", "api"):
+        raise ConfigError(f"login must be oidc or api, not {login!r}")
+    with ctx.reader() as uow:
+        existing = uow.accounts.get(netid)
+    site = site or (existing.site if existing else DEFAULT_SITE)
+    if site_url is None and existing is not None and site == existing.site:
+        site_url = existing.site_url
+    login = login if login is not None else (existing.login_flow if existing else None)
+    profile = ctx.profiles(site, site_url)  # an unknown profile is an error now
+    checked = "skipped"
+    if check:
+        checked = await _try_login(ctx, profile, Credentials(netid, Secret(password), login))
+    with ctx.uow() as uow:
+        record = uow.accounts.get(netid)
+        if record is None:
+            uow.accounts.add(AccountRecord(netid, site, site_url, True, ctx.vault.seal(password),
+                                           login_flow=login))
+            outcome = "created"
+        else:
+            changes: dict[str, Any] = {}
+            if ctx.vault.open_sealed(record.sealed_password).decode() != password:
+                changes["sealed_password"] = ctx.vault.seal(password)
+            if record.quarantine is not None and (changes or checked == "ok"):
+                changes["quarantine"] = None  # a new password, or one the site took
+            for name, value in (("site", site), ("site_url", site_url), ("login_flow", login)):
+                if getattr(record, name) != value:
+                    changes[name] = value
+            if changes:
+                uow.accounts.update(netid, **changes)
+            outcome = "updated" if changes else "unchanged"
         uow.commit()
-    return outcome
+    return Added(outcome, site, checked)
 
 
-def list_accounts(store: Store) -> list[AccountView]:
-    counts = (
-        select(Booking.account_id, func.count().label("n"))
-        .where(Booking.status.in_(ACTIVE))
-        .group_by(Booking.account_id)
-        .subquery()
-    )
-    with store.reading() as session:
-        rows = session.execute(
-            select(Account, func.coalesce(counts.c.n, 0))
-            .outerjoin(counts, counts.c.account_id == Account.id)
-            .order_by(Account.netid)
-        ).all()
-    return [
-        AccountView(a.netid, a.site_profile, a.site_url, a.is_active, n, a.created_at)
-        for a, n in rows
-    ]
+async def _try_login(ctx: Context, profile: Any, creds: Credentials) -> str:
+    """One login at the site: 'ok', or why it could not be checked (site unreachable...).
+    A refused password raises: the account is not saved with it."""
+    driver = ctx.drivers.of(profile)
+    try:
+        await driver.forget(creds)
+        await driver.session(creds)
+    except LoginFailed:
+        raise PermanentError(f"the site refused the password of {creds.account}; nothing was "
+                             "saved (check it, or use --no-check to save it anyway)") from None
+    except SnipeError as exc:
+        return f"not checked: {exc}"
+    return "ok"
 
 
-def set_active(store: Store, netid: str, active: bool) -> None:
-    with store.unit_of_work() as uow:
-        _get(uow, netid).is_active = active
+async def check_account(ctx: Context, netid: str) -> str:
+    """Log the account in anew: success lifts a quarantine; a refusal sets it aside."""
+    from snipe.services.context import account_of
+
+    with ctx.reader() as uow:
+        record = uow.accounts.get(netid)
+    if record is None:
+        raise NotFoundError(f"no account {netid!r} (see `snipe accounts list`)")
+    with ctx.uow() as uow:  # the check itself is what may lift it
+        uow.accounts.update(netid, quarantine=None)
         uow.commit()
+    profile, creds = account_of(ctx, netid)
+    driver = ctx.drivers.of(profile)
+    try:
+        await driver.forget(creds)
+        session = await driver.session(creds)
+    except LoginFailed as exc:
+        quarantine(ctx, netid, str(exc))
+        raise PermanentError(f"the site refused the password of {netid}; it stays set aside "
+                             f"until `snipe accounts add {netid}` gives the right one") from None
+    except SnipeError:
+        with ctx.uow() as uow:  # not checked: leave it as it was
+            uow.accounts.update(netid, quarantine=record.quarantine)
+            uow.commit()
+        raise
+    left = driver.seconds_left(session) / 3600
+    return f"logged in (member {session.member_id}, session valid {left:.1f} h)"
 
 
-def remove_account(store: Store, netid: str, force: bool = False) -> None:
-    with store.unit_of_work() as uow:
-        account = _get(uow, netid)
-        held = uow.session.scalar(
-            select(func.count()).where(Booking.account_id == account.id, Booking.status.in_(ACTIVE))
-        )
-        if held and not force:
-            raise PermanentError(
-                f"{netid} holds {held} active booking(s); cancel them first or use --force"
-            )
-        uow.session.delete(account)
-        uow.commit()
-    from snipe.adapters.paths import data_dir
-
-    for leftover in (data_dir() / "sessions").glob(f"*{netid}*"):
-        leftover.unlink(missing_ok=True)
+def list_accounts(ctx: Context) -> list[AccountView]:
+    with ctx.reader() as uow:
+        counts = uow.views.held_counts()  # type: ignore[attr-defined]
+        return [AccountView(a.netid, a.site, a.site_url, a.active, counts.get(a.netid, 0),
+                            a.created_at, a.quarantine, a.login_flow)
+                for a in uow.accounts.all()]
 
 
-def credentials(store: Store, netid: str, profile_dir: Path | None = None) -> Credentials:
-    """What a site driver needs to act for `netid` (the password stays a `Secret`)."""
-    from snipe.profiles import load_profile
-
-    with store.reading() as session:
-        account = session.scalar(select(Account).where(Account.netid == netid))
-        if account is None:
+def set_active(ctx: Context, netid: str, active: bool) -> None:
+    with ctx.uow() as uow:
+        if uow.accounts.get(netid) is None:
             raise NotFoundError(f"no account {netid!r} (see `snipe accounts list`)")
-        profile = load_profile(account.site_profile, account.site_url, profile_dir)
-        return Credentials(
-            account.netid, store.vault.open_secret(account.password_enc), profile, account.member_id
-        )
+        uow.accounts.update(netid, active=active)
+        uow.commit()
 
 
-def active_netids(uow_or_session: object, site: str | None = None) -> list[str]:
-    session = getattr(uow_or_session, "session", uow_or_session)
-    query = select(Account.netid).where(Account.is_active.is_(True)).order_by(Account.id)
-    if site is not None:
-        query = query.where(Account.site_profile == site)
-    return list(session.scalars(query))  # type: ignore[attr-defined]
+def remove_account(ctx: Context, netid: str, force: bool = False) -> None:
+    """Delete the account, its stored password and its saved session (that file only)."""
+    from snipe.adapters.sites.sessions import SessionStore
+
+    with ctx.uow() as uow:
+        record = uow.accounts.get(netid)
+        if record is None:
+            raise NotFoundError(f"no account {netid!r} (see `snipe accounts list`)")
+        held = len(uow.bookings.held([netid]))
+        if held and not force:
+            raise PermanentError(f"{netid} holds {held} active booking(s); cancel them first or "
+                                 "use --force")
+        uow.accounts.remove(netid)
+        uow.commit()
+    home = ctx.settings.home
+    if home is not None:
+        SessionStore(ctx.vault, home / "sessions").drop(record.site, netid)  # type: ignore[arg-type]
+
+
+async def check_accounts(ctx: Context, netids: list[str]) -> dict[str, str]:
+    """Log several accounts in at once (the driver lets a few logins run together);
+    netid -> 'ok ...' or why not."""
+    import asyncio
+
+    async def one(netid: str) -> str:
+        try:
+            return "ok: " + await check_account(ctx, netid)
+        except SnipeError as exc:
+            return f"failed: {exc}"
+
+    results = await asyncio.gather(*(one(n) for n in netids))
+    return dict(zip(netids, results, strict=True))

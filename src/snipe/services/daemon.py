@@ -1,10 +1,10 @@
-"""`snipe daemon`: one instance per data dir, waking each target before its strikes.
+"""`snipe daemon`: one instance per database, waking each target before its strikes.
 
 At start it reports strikes missed while it was down, then every active target is woken at once
-(the engine reconciles it with the site and decides); each wake-up returns when to wake next,
-which APScheduler keeps in the database. Every few seconds it looks for targets added or changed
-by `snipe schedule` and wakes them too, so no restart is needed. SIGTERM/SIGINT let a strike in
-flight finish.
+(the engine reconciles it with the site and decides); each wake-up says when to wake next, and
+the scheduler keeps that. Every few seconds it looks for targets added or changed by `snipe
+schedule` and wakes them too, so no restart is needed; releases still owed are tried again; the
+slot monitor watches for freed slots. SIGTERM/SIGINT let a strike in flight finish.
 """
 
 from __future__ import annotations
@@ -16,36 +16,40 @@ import logging
 import logging.handlers
 import os
 import signal
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import socket
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import select
-
-from snipe.adapters.db.models import Strike
-from snipe.adapters.db.models import Target as TargetRow
-from snipe.adapters.db.store import Store
-from snipe.adapters.notify import STRIKE_MISSED, Event, Notifier, SilentNotifier, send_quietly
-from snipe.domain.ledger import PlanState, target_from_dict, target_to_dict
-from snipe.services.engine import Engine, WakeReport
+from snipe.errors import SnipeError, TransientError
+from snipe.services.booking.releases import settle_releases
+from snipe.services.context import Context
+from snipe.services.strike.engine import RETRY_AFTER_ERROR_S, Engine, StrikeReport, WakeReport
+from snipe.services.targets.weekly import report_missed, roll_weekly
 
 log = logging.getLogger("snipe.daemon")
 
 LOCK_FILE = "daemon.lock"
-MISSED_AFTER_S = 120.0
-POLL_S = 5.0
+LEASE = "daemon"
+LEASE_TTL_S = 90.0
 HOUSEKEEPING_EVERY = timedelta(days=1)
 
-_CURRENT: Daemon | None = None
+
+class DaemonRunning(SnipeError):
+    """Another daemon already runs on this database (or data dir)."""
+
+
+class SiteUnreachable(TransientError):
+    """`--once` gave up: the site could not be reached for too long."""
 
 
 @contextlib.contextmanager
 def single_instance(home: Path) -> Iterator[IO[str] | None]:
-    """The daemon's lock: yields the locked file, or None when another daemon holds it."""
-    path = home / LOCK_FILE
-    handle = open(path, "a+")  # noqa: SIM115 - held for the daemon's whole life
+    """The data dir's lock: yields the locked file, or None when another daemon holds it."""
+    from snipe.adapters.paths import open_private
+
+    handle = open_private(home / LOCK_FILE, "a+")
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -69,10 +73,11 @@ def lock_holder(home: Path) -> str:
 
 
 def setup_logging(home: Path, verbose: bool = False) -> Path:
-    """Logs to the console and to a rotating file in the data dir."""
-    folder = home / "logs"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = folder / "snipe.log"
+    """Logs to the console and to a rotating file (0600) in the data dir."""
+    from snipe.adapters.paths import ensure_private_dir, touch_private
+
+    folder = ensure_private_dir(home / "logs")
+    path = touch_private(folder / "snipe.log")
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5)
     file_handler.setFormatter(fmt)
@@ -85,117 +90,80 @@ def setup_logging(home: Path, verbose: bool = False) -> Path:
     return path
 
 
-def mark_missed(store: Store, now: datetime) -> list[Strike]:
-    """Strikes whose unlock instant passed while nobody was running: say so, once.
-
-    A strike planned for a slot that was already open missed no unlock (its row was written
-    after its instant); the engine simply books it at its next wake-up.
-    """
-    with store.unit_of_work() as uow:
-        late = uow.session.scalars(
-            select(Strike).where(Strike.status == "scheduled",
-                                 Strike.scheduled_execution < now - timedelta(seconds=MISSED_AFTER_S),
-                                 Strike.created_at < Strike.scheduled_execution)
-        )
-        missed = list(late)
-        for strike in missed:
-            strike.status = "missed"
-            strike.executed_at = now
-        uow.commit()
-    return missed
+def holder_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def roll_weekly(store: Store, now: datetime) -> list[int]:
-    """Weekly targets whose days are over start again a week (or more) later."""
-    from snipe.profiles import load_profile
-
-    rolled = []
-    with store.unit_of_work() as uow:
-        rows = uow.session.scalars(select(TargetRow).where(
-            TargetRow.repeat == "weekly", TargetRow.state.in_(("active", "won", "failed"))))
-        for row in rows:
-            if not row.plan_state:
-                continue
-            profile = load_profile(row.site_profile, row.site_url)
-            target = target_from_dict(row.plan_state["target"])
-            last = max(target.days)
-            end = datetime(last.year, last.month, last.day, target.window.end_hour % 24,
-                           tzinfo=profile.tz)
-            if end > now:
-                continue
-            weeks = (now - end).days // 7 + 1
-            shifted = target_to_dict(target)
-            shifted["days"] = [(d + timedelta(weeks=weeks)).isoformat() for d in target.days]
-            moved = target_from_dict(shifted)
-            row.plan_state = PlanState.start(moved, profile, tuple(row.plan_state["accounts"])
-                                             ).to_dict()
-            row.target_date = min(moved.days)
-            row.state, row.decision, row.next_wake = "active", None, None
-            rolled.append(row.id)
-        uow.commit()
-    return rolled
+def holder_gone(holder: str) -> bool:
+    """Is `holder` a daemon of this machine whose process no longer runs?"""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's: only its lease running out frees it
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
-def active_targets(store: Store) -> list[int]:
-    with store.reading() as session:
-        return list(session.scalars(
-            select(TargetRow.id).where(TargetRow.state == "active").order_by(TargetRow.id)))
-
-
-def change_token(store: Store) -> tuple[Any, ...]:
-    """What `snipe schedule` changes (and the engine's own writes do not)."""
-    with store.reading() as session:
-        return tuple(session.execute(
-            select(TargetRow.id, TargetRow.fingerprint).order_by(TargetRow.id)).all())
-
-
-@dataclass
 class Daemon:
-    store: Store
-    home: Path
-    notifier: Notifier = field(default_factory=SilentNotifier)
-    lead_s: float = 60.0
-    poll_s: float = POLL_S
-    driver_options: dict[str, Any] = field(default_factory=dict)
-    monitor: bool = True  # watch for slots freed after the rush (serve mode)
-    monitor_interval_s: float = 45.0
-    monitor_budget: int = 12  # requests per poll, at most
-    on_strike: Any = None  # callback(StrikeReport) after each strike, for live views
-    clock: Any = None  # our clock (default: the store's)
-
-    def __post_init__(self) -> None:
-        self.clock = self.clock or self.store.clock
-        self.engine = Engine(self.store, notifier=self.notifier, lead_s=self.lead_s,
-                             driver_options=self.driver_options, on_strike=self.on_strike,
-                             clock=self.clock)
+    def __init__(self, ctx: Context, *, lead_s: float | None = None, monitor: bool | None = None,
+                 on_strike: Callable[[StrikeReport], None] | None = None,
+                 scheduler: Any = None) -> None:
+        self.ctx = ctx
+        settings = ctx.settings
+        self.lead_s = settings.lead_s if lead_s is None else lead_s
+        self.monitor = settings.monitor_interval_s > 0 if monitor is None else monitor
+        self.engine = Engine(ctx, lead_s=self.lead_s, on_strike=on_strike)
         self.stop = asyncio.Event()
-        self.scheduler: Any = None
+        self.scheduler = scheduler
+        self.holder = holder_name()
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._unreachable_since: datetime | None = None
 
-    # -- start ------------------------------------------------------------------------------
+    # -- the lease: one daemon per database ---------------------------------------------------
 
-    def report_missed(self) -> list[Strike]:
-        now = self.clock.now()
-        missed = mark_missed(self.store, now)
-        for strike in missed:
-            message = (f"strike for {strike.location} {strike.target_date} {strike.target_time} "
-                       f"was due {strike.scheduled_execution:%Y-%m-%d %H:%M:%S}Z while snipe was "
-                       "not running")
-            log.warning(message)
-            send_quietly(self.notifier, Event(STRIKE_MISSED, message, now))
-        return missed
+    def take_lease(self) -> str | None:
+        """Take (or renew) the database's daemon lease; None when ours, else who holds it. A
+        lease left by a daemon of this machine that died (kill -9, a crash) is taken over."""
+        with self.ctx.uow() as uow:
+            other = uow.leases.take(LEASE, self.holder, self.ctx.clock.now(), LEASE_TTL_S)
+            if other is not None and holder_gone(other):
+                log.info("taking over the lease of %s: that daemon is gone", other)
+                other = uow.leases.take(LEASE, self.holder, self.ctx.clock.now(), LEASE_TTL_S,
+                                        steal_from=other)
+            uow.commit()
+        return other
+
+    def drop_lease(self) -> None:
+        with contextlib.suppress(Exception), self.ctx.uow() as uow:
+            uow.leases.drop(LEASE, self.holder)
+            uow.commit()
+
+    # -- waking -----------------------------------------------------------------------------
+
+    def report_missed(self) -> list[Any]:
+        return report_missed(self.ctx, self.ctx.clock.now())
 
     async def wake(self, target_id: int) -> WakeReport:
         self._in_flight += 1
         self._idle.clear()
         try:
             report = await self.engine.wake(target_id)
+            self._unreachable_since = None
+        except SnipeError as exc:
+            # One line: the site is down, a login failed, the store is busy. Try again soon.
+            log.warning("wake-up of target %s failed: %s", target_id, exc)
+            if isinstance(exc, TransientError):
+                self._unreachable_since = self._unreachable_since or self.ctx.clock.now()
+            report = self._retry(target_id)
         except Exception:
             log.exception("wake-up of target %s failed", target_id)
-            report = WakeReport(target_id, verdict="error",
-                                next_wake=self.clock.now() + timedelta(seconds=self.lead_s))
+            report = self._retry(target_id)
         finally:
             self._in_flight -= 1
             if not self._in_flight:
@@ -204,22 +172,32 @@ class Daemon:
             self.scheduler.wake_at(target_id, report.next_wake)
         return report
 
+    def _retry(self, target_id: int) -> WakeReport:
+        return WakeReport(target_id, verdict="error", next_wake=self.ctx.clock.now()
+                          + timedelta(seconds=min(self.lead_s, RETRY_AFTER_ERROR_S)))
+
+    def _active(self) -> list[int]:
+        with self.ctx.reader() as uow:
+            return uow.targets.active_ids()
+
     # -- modes ------------------------------------------------------------------------------
 
     async def run_once(self, within_s: float) -> list[WakeReport]:
-        """Fire what is due within `within_s` seconds, then return."""
-        deadline = self.clock.now() + timedelta(seconds=within_s)
+        """Fire what is due within `within_s` seconds, then return. Gives up, with
+        `SiteUnreachable`, when the site cannot be reached for too long."""
+        clock = self.ctx.clock
+        deadline = clock.now() + timedelta(seconds=within_s)
         reports: list[WakeReport] = []
-        pending = {tid: self.clock.now() for tid in active_targets(self.store)}
+        pending = {tid: clock.now() for tid in self._active()}
         while pending and not self.stop.is_set():
             due_at = min(pending.values())
             if due_at > deadline:
                 break
-            delay = (due_at - self.clock.now()).total_seconds()
+            delay = (due_at - clock.now()).total_seconds()
             if delay > 0:
                 await self._pause(delay)
                 continue
-            due = [tid for tid, at in pending.items() if at <= self.clock.now()]
+            due = [tid for tid, at in pending.items() if at <= clock.now()]
             done = await asyncio.gather(*(self.wake(tid) for tid in due))
             reports += done
             for report in done:
@@ -227,11 +205,20 @@ class Daemon:
                     pending.pop(report.target_id, None)
                 else:
                     pending[report.target_id] = report.next_wake
+            self._give_up_if_unreachable()
+        await settle_releases(self.ctx)
         return reports
+
+    def _give_up_if_unreachable(self) -> None:
+        since = self._unreachable_since
+        if since is not None and (self.ctx.clock.now() - since).total_seconds() > \
+                self.ctx.settings.once_unreachable_s:
+            raise SiteUnreachable(f"the site could not be reached since {since:%H:%M:%S}Z; "
+                                  "giving up (the next run tries again)")
 
     async def _pause(self, seconds: float) -> None:
         """Wait `seconds` by our clock, or until asked to stop."""
-        napping = asyncio.ensure_future(self.clock.sleep(seconds))
+        napping = asyncio.ensure_future(self.ctx.clock.sleep(seconds))
         stopping = asyncio.ensure_future(self.stop.wait())
         try:
             await asyncio.wait({napping, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -241,56 +228,59 @@ class Daemon:
             await asyncio.gather(napping, stopping, return_exceptions=True)
 
     async def serve(self) -> None:
+        """Run until stopped: the scheduler wakes targets, a loop watches for changes, retries
+        releases, renews the lease and keeps house; the slot monitor runs beside it."""
         from snipe.adapters.scheduler import StrikeScheduler
 
-        global _CURRENT
-        _CURRENT = self
-        self.scheduler = StrikeScheduler(self.store.engine)
+        self.scheduler = self.scheduler or StrikeScheduler(self.wake)
         self.scheduler.start()
+        watcher = asyncio.create_task(self._watch_freed_slots()) if self.monitor else None
         try:
-            known = set(self.scheduler.jobs())
-            for tid in active_targets(self.store):
-                self.scheduler.wake_at(tid, self.clock.now())
-            for tid in known - set(active_targets(self.store)):
-                self.scheduler.cancel(tid)
-            token = change_token(self.store)
-            watcher = asyncio.create_task(self._watch_freed_slots()) if self.monitor else None
-            swept_at: datetime | None = None
-            while not self.stop.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stop.wait(), self.poll_s)
-                now = self.clock.now()
-                if swept_at is None or now - swept_at > HOUSEKEEPING_EVERY:
-                    swept_at = now
-                    self._housekeep(now)
-                rolled = roll_weekly(self.store, now)
-                fresh = change_token(self.store)
-                if fresh != token or rolled:
-                    token = fresh
-                    log.info("targets changed: waking them")
-                    for tid in active_targets(self.store):
-                        self.scheduler.wake_at(tid, self.clock.now())
+            for tid in self._active():
+                self.scheduler.wake_at(tid, self.ctx.clock.now())
+            await self._loop()
             log.info("stopping: letting strikes in flight finish")
             await self._idle.wait()
             if watcher is not None:
                 await watcher
         finally:
             self.scheduler.shutdown()
-            _CURRENT = None
+
+    async def _loop(self) -> None:
+        with self.ctx.reader() as uow:
+            token = uow.targets.change_token()
+        swept_at: datetime | None = None
+        while not self.stop.is_set():
+            await self._pause(self.ctx.settings.poll_s)
+            now = self.ctx.clock.now()
+            if self.take_lease() is not None:
+                log.error("another daemon took this database's lease; stopping")
+                self.stop.set()
+                break
+            if swept_at is None or now - swept_at > HOUSEKEEPING_EVERY:
+                swept_at = now
+                self._housekeep(now)
+            rolled = roll_weekly(self.ctx, now)
+            with self.ctx.reader() as uow:
+                fresh = uow.targets.change_token()
+            if fresh != token or rolled:
+                token = fresh
+                log.info("targets changed: waking them")
+                for tid in self._active():
+                    self.scheduler.wake_at(tid, now)
+            with contextlib.suppress(SnipeError):
+                await settle_releases(self.ctx)
 
     async def _watch_freed_slots(self) -> None:
-        from snipe.services.monitor import SlotMonitor
+        from snipe.services.watch.monitor import SlotMonitor
 
-        await SlotMonitor(self.store, notifier=self.notifier, clock=self.clock,
-                          interval_s=self.monitor_interval_s, budget=self.monitor_budget
-                          ).run(self.stop)
+        await SlotMonitor(self.ctx).run(self.stop)
 
     def _housekeep(self, now: datetime) -> None:
         from snipe.services.housekeeping import RetentionPolicy, housekeep
 
         try:
-            report = housekeep(self.store, now, RetentionPolicy.from_env())
-            log.info("housekeeping: %s", report)
+            housekeep(self.ctx, now, RetentionPolicy.from_env())
         except Exception:  # tidying up must never stop the strikes
             log.exception("housekeeping failed")
 
@@ -300,12 +290,5 @@ class Daemon:
             loop.add_signal_handler(sig, self.stop.set)
 
     async def close(self) -> None:
-        await self.engine.close()
-
-
-async def wake_target(target_id: int) -> None:
-    """The scheduler's job: a module-level function called with a plain id."""
-    if _CURRENT is None:
-        log.warning("wake-up of target %s with no daemon running", target_id)
-        return
-    await _CURRENT.wake(target_id)
+        await self.ctx.drivers.close()
+        self.drop_lease()

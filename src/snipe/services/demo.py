@@ -191,13 +191,14 @@ async def run_demo(options: DemoOptions, watch: Callable[[DemoSnapshot], None] |
 
 async def _run(options: DemoOptions, home: Path, watch: Callable[[DemoSnapshot], None] | None,
                own_clock: Clock, started: float) -> DemoResult:
-    from snipe.adapters.db.store import Store
+    from snipe.bootstrap import bootstrap, close
     from snipe.profiles import load_profile
     from snipe.sandbox.testing import async_running_sandbox
+    from snipe.services.accounts import check_accounts
     from snipe.services.daemon import Daemon
-    from snipe.services.records import list_log
-    from snipe.services.schedule import schedule_file
-    from snipe.services.site_ops import check_logins
+    from snipe.services.queries import list_log
+    from snipe.services.targets.schedule import schedule_file
+    from snipe.settings import Settings
 
     profile = load_profile("sandbox")
     tz = profile.tz
@@ -211,15 +212,18 @@ async def _run(options: DemoOptions, home: Path, watch: Callable[[DemoSnapshot],
         path = home / "bookings.json"
         path.write_text(json.dumps(bookings_file(sandbox.base_url, day), indent=2))
         path.chmod(0o600)
-        store = Store.open(None, home=home, clock=own_clock)
+        from snipe.adapters.notify import SilentNotifier
+
+        ctx = bootstrap(Settings(home=home, lead_s=LEAD_S, monitor_interval_s=0),
+                        clock=own_clock, notifier=SilentNotifier())
         strikes: list[Any] = []
         try:
-            await asyncio.to_thread(schedule_file, store, path, own_clock.now())
+            await asyncio.to_thread(schedule_file, ctx, path, own_clock.now())
             # At home the accounts log in long before a strike (their sessions last a day); here,
             # an hour before the first unlock, with the clock at real speed, whatever it takes.
             await asyncio.to_thread(sandbox.set_clock, unlocks[0] - timedelta(hours=1), 1.0)
-            checks = await check_logins(store, [f"user{n}" for n in range(1, ACCOUNTS + 1)])
-            failed = [c.detail for c in checks if c.state != "ok"]
+            checks = await check_accounts(ctx, [f"user{n}" for n in range(1, ACCOUNTS + 1)])
+            failed = [c for c in checks.values() if not c.startswith("ok")]
             if failed:
                 raise DemoFailed(f"a demo account could not log in: {failed[0]}")
             timeline = Timeline(options.rate, REAL_SPEED)
@@ -228,8 +232,7 @@ async def _run(options: DemoOptions, home: Path, watch: Callable[[DemoSnapshot],
                 sandbox.set_clock, datetime.fromtimestamp(start_at, UTC), options.rate)
             clock = SiteClock(anchor, timeline, own_clock)
             snapshot = DemoSnapshot(clock.now(), unlocks[0], None, strikes)
-            daemon = Daemon(store, home, lead_s=LEAD_S, on_strike=strikes.append,
-                            clock=own_clock, monitor=False)
+            daemon = Daemon(ctx, on_strike=strikes.append)
 
             async def refresh(poll_site: bool, final: bool = False) -> None:
                 now = clock.now()
@@ -242,8 +245,9 @@ async def _run(options: DemoOptions, home: Path, watch: Callable[[DemoSnapshot],
                 if poll_site and not near:
                     state = await asyncio.to_thread(sandbox.state)
                     snapshot.held = site_bookings(state, day, tz)
-                    snapshot.releases = [e for e in list_log(store, limit=200)
-                                         if e.action == "release"]
+                    with ctx.reader() as uow:
+                        logged = list_log(uow, limit=200)
+                    snapshot.releases = [e for e in logged if e.action == "release"]
                 if watch is not None:
                     watch(snapshot)
 
@@ -266,25 +270,22 @@ async def _run(options: DemoOptions, home: Path, watch: Callable[[DemoSnapshot],
             snapshot.done = True
             if watch is not None:
                 watch(snapshot)
-            kept = kept_block(store)
+            kept = kept_block(ctx)
             return _result(options, home, reports, snapshot, kept, unlocks,
                            own_clock.monotonic() - started)
         finally:
-            store.dispose()
+            close(ctx)
 
 
-def kept_block(store: Any) -> Any:
+def kept_block(ctx: Any) -> Any:
     """The block the demo's target ended with (the planner's verdict), or None."""
-    from sqlalchemy import select
-
-    from snipe.adapters.db.models import Target as TargetRow
     from snipe.domain.decision import Decision
 
-    with store.reading() as session:
-        row = session.scalars(select(TargetRow)).first()
-    if row is None or not row.decision:
+    with ctx.reader() as uow:
+        targets = uow.targets.with_plans(("won", "failed", "active"))
+    if not targets or not targets[0].decision:
         return None
-    return Decision.from_dict(row.decision).kept
+    return Decision.from_dict(targets[0].decision).kept
 
 
 def _result(options: DemoOptions, home: Path, reports: list[Any], snapshot: DemoSnapshot,

@@ -15,11 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete
-
-from snipe.adapters.db.models import BookingLog, SlotAvailability
-from snipe.adapters.db.store import Store
 from snipe.errors import ConfigError
+from snipe.services.context import Context
 
 log = logging.getLogger(__name__)
 ENV_PREFIX = "SNIPE_KEEP_"  # e.g. SNIPE_KEEP_LOG_DAYS=180
@@ -93,29 +90,25 @@ def _sweep(folder: Path, cutoff: datetime, pattern: str, report: HousekeepingRep
     return gone
 
 
-def housekeep(store: Store, now: datetime, policy: RetentionPolicy | None = None, *,
+def housekeep(ctx: Context, now: datetime, policy: RetentionPolicy | None = None, *,
               artifacts: Path | None = None, sessions: Path | None = None) -> HousekeepingReport:
     """Apply `policy` as of `now`. Folders default to the data dir's `artifacts/`, `sessions/`."""
-    from snipe.adapters.paths import artifacts_dir, sessions_dir
-
     policy = policy or RetentionPolicy()
     report = HousekeepingReport()
-    with store.unit_of_work() as uow:
+    home = ctx.settings.home
+    with ctx.uow() as uow:
         if policy.log_days:
-            cutoff = now - timedelta(days=policy.log_days)
-            report.logs_deleted = uow.session.execute(
-                delete(BookingLog).where(BookingLog.timestamp < cutoff)).rowcount or 0
+            report.logs_deleted = uow.attempts.forget_before(
+                now - timedelta(days=policy.log_days))
         if policy.availability_days:
-            last_day = (now - timedelta(days=policy.availability_days)).date()
-            report.availability_deleted = uow.session.execute(
-                delete(SlotAvailability).where(SlotAvailability.booking_date < last_day)
-            ).rowcount or 0
+            report.availability_deleted = uow.slots.forget_before(
+                (now - timedelta(days=policy.availability_days)).date())
         uow.commit()
-    if policy.artifacts_days:
-        report.artifacts_deleted = _sweep(artifacts or artifacts_dir(),
+    if policy.artifacts_days and (artifacts or home):
+        report.artifacts_deleted = _sweep(artifacts or home / "artifacts",  # type: ignore[operator]
                                           now - timedelta(days=policy.artifacts_days), "*", report)
-    if policy.sessions_days:
-        report.sessions_deleted = _sweep(sessions or sessions_dir(),
+    if policy.sessions_days and (sessions or home):
+        report.sessions_deleted = _sweep(sessions or home / "sessions",  # type: ignore[operator]
                                          now - timedelta(days=policy.sessions_days), "*.session",
                                          report)
     log.info("housekeeping: %s", report.to_dict())

@@ -16,16 +16,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-
-from snipe.adapters.db.models import Account, Booking, BookingLog, SlotAvailability, Strike
-from snipe.adapters.db.models import Target as TargetRow
-from snipe.adapters.db.store import Store
+from snipe.domain.records import LogEntry
+from snipe.domain.status import ATTEMPT_ACTIONS
+from snipe.domain.timefmt import iso_utc
 from snipe.errors import PermanentError
-from snipe.services.records import LogEntry, Status, list_log, status
-from snipe.services.views import BookingView, iso_utc
+from snipe.services.ports import UnitOfWork
+from snipe.services.queries import BookingView, Status, status
 
-OUTCOMES = ("success", "failure")
+OUTCOMES = ATTEMPT_ACTIONS
 SITE_TZ = ZoneInfo("Europe/Amsterdam")
 
 
@@ -113,26 +111,13 @@ class Stats:
         }
 
 
-def stats(store: Store, since: datetime | None = None) -> Stats:
+def stats(uow: UnitOfWork, since: datetime | None = None) -> Stats:
     """Success rate per account and per location, median and p95 execution time, blocks won and
     failed (targets' verdicts) and strikes by state, from `since` on (everything when None)."""
-    attempts = (
-        select(func.coalesce(Account.netid, "(deleted)"), BookingLog.location, BookingLog.action,
-               BookingLog.execution_time_ms)
-        .outerjoin(Account, Account.id == BookingLog.account_id)
-        .where(BookingLog.action.in_(OUTCOMES))
-    )
-    targets = select(TargetRow.state, func.count()).group_by(TargetRow.state)
-    strikes = select(Strike.status, func.count()).where(Strike.executed_at.is_not(None)) \
-        .group_by(Strike.status)
-    if since is not None:
-        attempts = attempts.where(BookingLog.timestamp >= since)
-        targets = targets.where(TargetRow.updated_at >= since)
-        strikes = strikes.where(Strike.executed_at >= since)
-    with store.reading() as session:
-        rows = session.execute(attempts).all()
-        verdicts = dict(session.execute(targets).all())
-        fired = dict(session.execute(strikes).all())
+    views = uow.views  # type: ignore[attr-defined]
+    rows = views.attempts(since)
+    verdicts = views.verdicts(since)
+    fired = views.strike_counts(since)
     by_account: dict[str, list[tuple[str, float | None]]] = {}
     by_location: dict[str, list[tuple[str, float | None]]] = {}
     for netid, location, action, ms in rows:
@@ -180,40 +165,35 @@ class Dashboard:
     notes: list[str] = field(default_factory=list)
 
 
-def slot_grid(store: Store, now: datetime, days: int = 3, tz: ZoneInfo = SITE_TZ
+def slot_grid(uow: UnitOfWork, now: datetime, days: int = 3, tz: ZoneInfo = SITE_TZ
               ) -> tuple[list[GridRow], datetime | None]:
     """Free / taken / ours per sub-location and hour for the coming `days`, from the slot
     availability cache and the bookings we hold."""
     today = now.astimezone(tz).date()
     last = today + timedelta(days=days - 1)
-    with store.reading() as session:
-        seen = session.scalars(select(SlotAvailability).where(
-            SlotAvailability.booking_date.between(today, last))).all()
-        ours = session.scalars(select(Booking).where(
-            Booking.status.in_(("pending", "confirmed")),
-            Booking.booking_date.between(today, last))).all()
+    views = uow.views  # type: ignore[attr-defined]
+    seen = views.availability(today, last)
+    ours = [b for b, _ in views.bookings() if today <= b.day <= last]
     rows: dict[tuple[str, str | None, date], dict[int, str]] = {}
-    for r in seen:
-        rows.setdefault((r.location, r.sub_location, r.booking_date), {})[int(r.time_slot[:2])] = \
-            FREE if r.is_available else TAKEN
+    for _site, location, sub, day, hour, available, _checked in seen:
+        rows.setdefault((location, sub, day), {})[hour] = FREE if available else TAKEN
     for b in ours:
-        rows.setdefault((b.location, b.sub_location, b.booking_date), {})[int(b.time_slot[:2])] = \
-            OURS
-    checked = max((r.last_checked for r in seen), default=None)
+        rows.setdefault((b.location, b.sub_location, b.day), {})[b.hour.hour] = OURS
+    checked = max((r[6] for r in seen), default=None)
     grid = [GridRow(loc, sub, day, cells) for (loc, sub, day), cells in
             sorted(rows.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1] or ""))]
     return grid, checked
 
 
-def dashboard(store: Store, now: datetime, days: int = 3, attempts: int = 6) -> Dashboard:
+def dashboard(uow: UnitOfWork, now: datetime, days: int = 3, attempts: int = 6) -> Dashboard:
     """Everything `snipe monitor` shows, read in one go."""
-    current = status(store, now, limit=5)
-    recent = [e for e in list_log(store, limit=attempts * 3)
-              if e.action in (*OUTCOMES, "attempt")][:attempts]
+    current = status(uow, now, limit=5)
+    recent = [e for e in uow.views.log(attempts * 3)  # type: ignore[attr-defined]
+              if e.action in OUTCOMES][:attempts]
     held: dict[str, list[BookingView]] = {}
     for b in current.bookings:
         held.setdefault(b.account, []).append(b)
-    grid, checked = slot_grid(store, now, days)
+    grid, checked = slot_grid(uow, now, days)
     hours_seen = [h for row in grid for h in row.cells]
     hours = range(min([7, *hours_seen]), max([22, *hours_seen]) + 1)
     board = Dashboard(now, current, recent, held, grid, hours, checked)

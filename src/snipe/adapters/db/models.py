@@ -73,6 +73,10 @@ class Account(Base):
     site_url: Mapped[str | None] = mapped_column(String(300))
     member_id: Mapped[int | None] = mapped_column(Integer)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set when the site refused the password: nothing uses the account until the user acts.
+    quarantine: Mapped[str | None] = mapped_column(String(300))
+    # "oidc" (NetID single sign-on) or "api" (e-mail accounts); None: the site's default.
+    login_flow: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -84,7 +88,8 @@ class Target(Base):
     """One entry of `snipe_configs` as last imported from a bookings file."""
 
     __tablename__ = "targets"
-    __table_args__ = (UniqueConstraint("source", "name"),)
+    # A target is named within its site: a second bookings file updates it, never doubles it.
+    __table_args__ = (UniqueConstraint("site_profile", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -207,3 +212,45 @@ class SlotAvailability(Base):
     remaining_capacity: Mapped[int | None] = mapped_column(Integer)
     site_booking_id: Mapped[str | None] = mapped_column(String(60))
     last_checked: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Release(Base):
+    """A booking we must give back: kept until the site confirms it is gone."""
+
+    __tablename__ = "releases"
+    __table_args__ = (Index("ix_releases_done_at_next_try_at", "done_at", "next_try_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"),
+                                            unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(30))
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    booking: Mapped[Booking] = relationship()
+
+
+class SiteClock(Base):
+    """The site's clock as the daemon last measured it (countdowns in status and monitor)."""
+
+    __tablename__ = "site_clocks"
+
+    site: Mapped[str] = mapped_column(String(60), primary_key=True)
+    offset_s: Mapped[float] = mapped_column(Float)
+    uncertainty_s: Mapped[float] = mapped_column(Float)
+    measured_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Lease(Base):
+    """Who runs the daemon on this database, until when: one daemon per database, whichever
+    data dir it was started from."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from snipe.adapters.clock import Clock, SystemClock
@@ -54,18 +54,16 @@ def _sqlite_pragmas(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, create_folder: bool = False) -> Engine:
+    """The engine of `url`. A SQLite file is created 0600 (its -wal and -shm follow its mode);
+    its folder must exist unless it is the data dir (`create_folder`)."""
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise StoreError(f"--db {url!r} is neither a file path nor a database URL") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            folder = Path(parsed.database).expanduser().parent
-            try:
-                ensure_private_dir(folder) if not folder.exists() else None
-            except OSError as exc:
-                raise StoreError(f"cannot create the database folder {folder}: {exc}") from None
+            _prepare_file(Path(parsed.database).expanduser(), create_folder)
         engine = create_engine(url, connect_args={"timeout": 10})
         _sqlite_pragmas(engine)
         return engine
@@ -73,6 +71,27 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     except Exception as exc:  # a missing driver such as psycopg
         raise StoreError(f"cannot use database {parsed.render_as_string()}: {exc}") from None
+
+
+def _prepare_file(path: Path, create_folder: bool) -> None:
+    from snipe.adapters.paths import touch_private
+
+    folder = path.parent
+    if not folder.is_dir():
+        if not create_folder or folder.exists():
+            raise StoreError(f"cannot open the database {path}: its folder {folder} does not "
+                             "exist")
+        try:
+            ensure_private_dir(folder)
+        except OSError as exc:
+            raise StoreError(f"cannot create the database folder {folder}: "
+                             f"{exc.strerror or exc}") from None
+    if path.exists() and not path.is_file():
+        raise StoreError(f"cannot open the database {path}: it is not a file")
+    try:
+        touch_private(path)
+    except OSError as exc:
+        raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}") from None
 
 
 def _stamp_times(session: Session, _context: Any, _instances: Any) -> None:
@@ -91,10 +110,25 @@ def _stamp_times(session: Session, _context: Any, _instances: Any) -> None:
 
 
 class UnitOfWork:
-    """One use case's transaction: rolls back unless `commit()` is called."""
+    """One use case's transaction over the repositories: rolls back unless `commit()` is
+    called."""
 
     def __init__(self, session: Session) -> None:
+        from snipe.adapters.db import repositories as repo
+
         self.session = session
+        self.accounts = repo.SqlAccounts(session)
+        self.targets = repo.SqlTargets(session)
+        self.strikes = repo.SqlStrikes(session)
+        self.bookings = repo.SqlBookings(session)
+        self.attempts = repo.SqlAttempts(session)
+        self.releases = repo.SqlReleases(session)
+        self.slots = repo.SqlSlotCache(session)
+        self.clocks = repo.SqlSiteClocks(session)
+        self.leases = repo.SqlLeases(session)
+        from snipe.adapters.db.views import SqlViews
+
+        self.views = SqlViews(session)
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -130,13 +164,15 @@ class Store:
         from snipe.adapters.db.migrations import ensure_schema
 
         url = resolve_url(db, home)
-        engine = make_engine(url)
+        engine = make_engine(url, create_folder=not db)
         store = cls(engine, home, clock)
         if migrate:
             try:
                 ensure_schema(engine)
-            except OperationalError as exc:
-                raise StoreError(f"cannot open database {engine.url!r}: {exc.orig}") from None
+            except DatabaseError as exc:
+                engine.dispose()
+                where = engine.url.database or engine.url.render_as_string()
+                raise StoreError(f"cannot open the database {where}: {exc.orig}") from None
         return store
 
     @property
@@ -144,11 +180,40 @@ class Store:
         if self._vault is None:
             from snipe.adapters.secrets import Vault
 
-            self._vault = Vault.load(self.home)
+            self._vault = Vault.load(self.home, sealed_exists=self.sealed_sample() is not None)
         return self._vault
+
+    def sealed_sample(self) -> bytes | None:
+        """One secret sealed in this store (a password), if there is any."""
+        try:
+            with self.engine.execution_options(**{READ_ONLY: True}).connect() as conn:
+                return conn.execute(text("SELECT password_enc FROM accounts LIMIT 1")).scalar()
+        except OperationalError:
+            return None
+
+    def check_key(self) -> None:
+        """Refuse, in one line that says how to mend it, when the key file is missing or does
+        not open the passwords sealed here; create nothing."""
+        from snipe.adapters.secrets import Vault, missing_key, wrong_key
+        from snipe.errors import SecretError
+
+        sample = self.sealed_sample()
+        if sample is None:
+            return
+        path = Vault.key_path(self.home)
+        if not path.exists():
+            raise missing_key(path)
+        try:
+            self.vault.open_sealed(sample)
+        except SecretError:
+            raise wrong_key(path) from None
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self._writer())
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work that only reads (a deferred transaction: never the write lock)."""
+        return UnitOfWork(self._reader())
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

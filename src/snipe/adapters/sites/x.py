@@ -260,6 +260,11 @@ class XDriver:
         await self.api(creds.account).warm()
         return session
 
+    async def reopen(self, creds: Credentials) -> None:
+        """Open the account's connection again just before an instant (servers drop idle
+        keep-alive connections within seconds)."""
+        await self.api(creds.account).warm()
+
     async def prepare(self, creds: Credentials, slot: SlotInfo) -> PreparedBooking:
         return self.api(creds.account).prepare(await self.session(creds), slot)
 
