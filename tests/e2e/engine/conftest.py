@@ -27,10 +27,10 @@ from snipe.services.targets.schedule import schedule_file
 from snipe.settings import Settings
 
 AMS = ZoneInfo("Europe/Amsterdam")
-RATE = 2400.0  # between unlocks, forty sandbox minutes a real second
-REAL_SPEED = ((-3.0, 3.0),)  # site seconds around each unlock that pass at real speed
+RATE = 3600.0  # between unlocks, an hour a real second
+REAL_SPEED = ((-2.0, 2.5),)  # site seconds around each unlock that pass at real speed
 LEAD_S = 3.0  # real seconds the engine wakes before a strike, its accounts logged in
-FIRST_UNLOCK_IN_S = 5.0  # real seconds from the clock's start to the first unlock
+FIRST_UNLOCK_IN_S = 4.0  # real seconds from the clock's start to the first unlock
 
 
 @pytest.fixture(scope="module")

@@ -57,7 +57,7 @@ def test_a_second_daemon_says_so_and_exits_zero_and_changes_are_picked_up(arena)
         assert "already running" in second.stdout
         # A target scheduled while the daemon runs is struck without a restart: the wake-ups
         # go through the scheduler's job store, and the block is won.
-        write_target(arena, [{"rank": 1, "location": "X1", "max_accounts": 3}], go_in_s=12.0)
+        write_target(arena, [{"rank": 1, "location": "X1", "max_accounts": 3}], go_in_s=9.0)
         until(lambda: db_rows(arena.home, "SELECT id FROM targets WHERE state = 'won'"), 40,
               "the block to be won")
         assert local_hours(arena.ours()) == [11, 12, 13]
@@ -73,7 +73,7 @@ def x1_hours(arena) -> list[int]:  # type: ignore[no-untyped-def]
 
 def test_kill_9_during_a_strike_then_restart_books_nothing_twice(arena):
     write_target(arena, [{"rank": 1, "location": "X1", "max_accounts": 3},
-                         {"rank": 2, "location": "X3", "max_accounts": 3}], go_in_s=12.0)
+                         {"rank": 2, "location": "X3", "max_accounts": 3}], go_in_s=9.0)
     victim = start(arena.home, "--once", "--within", "1", "--lead", str(LEAD_S))
     # Killed as the last hour's booking lands, before it is recorded and the surplus released:
     # the restart has nothing left to race for, only what the victim left in doubt.
