@@ -14,6 +14,7 @@ from snipe.adapters.sites.base import Credentials
 from snipe.domain.events import Event, EventKind
 from snipe.domain.site import SiteProfile
 from snipe.errors import NotFoundError, PermanentError
+from snipe.services.events import EventBus
 from snipe.services.ports import Drivers, Notifier, UnitOfWork, Vault
 from snipe.settings import Settings
 
@@ -34,7 +35,15 @@ class Context:
     vault: Vault
     profiles: Callable[[str, str | None], SiteProfile]
     settings: Settings = field(default_factory=Settings)
+    events: EventBus = field(default_factory=EventBus)
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def publish(self, kind: str, **data: Any) -> None:
+        """A live event for whoever watches (the dashboard); never raises."""
+        try:
+            self.events.publish(kind, self.clock.now(), **data)
+        except Exception as exc:
+            log.warning("live event %s not published: %s", kind, exc)
 
     def tell(self, kind: str, message: str, target: str | None = None,
              account: str | None = None) -> None:

@@ -234,12 +234,14 @@ class Daemon:
 
         self.scheduler = self.scheduler or StrikeScheduler(self.wake)
         self.scheduler.start()
+        self.ctx.publish("daemon", state="running", holder=self.holder)
         watcher = asyncio.create_task(self._watch_freed_slots()) if self.monitor else None
         try:
             for tid in self._active():
                 self.scheduler.wake_at(tid, self.ctx.clock.now())
             await self._loop()
             log.info("stopping: letting strikes in flight finish")
+            self.ctx.publish("daemon", state="stopping", holder=self.holder)
             await self._idle.wait()
             if watcher is not None:
                 await watcher

@@ -33,6 +33,10 @@ async def test_three_accounts_win_three_consecutive_x1_hours_and_give_back_the_r
     assert len(made) == len(kept) + len(released) and len(kept) == 3
     assert w.told.kinds.count("block_completed") == 1
     assert w.store.targets[target].state == TargetState.WON
+    # The live stream saw it happen, in order.
+    live = [e.kind for e in w.ctx.events.recent]
+    assert live.index("strike_fired") < live.index("booking_won") < live.index("block_completed")
+    assert "booking_released" in live
 
 
 async def test_a_rival_as_fast_as_us_on_x1_a_loses_the_block_nothing(w, schedule):

@@ -114,6 +114,15 @@ def record(ctx: Context, target_id: int | None, profile: SiteProfile,
         if target is not None and target.plan_state is not None:
             decision = replan(uow, target, profile, site_now, now, results)
         uow.commit()
+    for r in results:
+        a = r.attempt
+        slot = {"target": a.target or None, "account": a.account, "location": a.location,
+                "sub_location": r.sub_location or a.sub_location, "day": a.day.isoformat(),
+                "hour": a.hour}
+        ctx.publish("attempt", **slot, result=r.result, ms=round(r.latency_ms, 1),
+                    cause=None if r.won else r.message, source=source or "strike")
+        if r.won:
+            ctx.publish("booking_won", **slot, source=source or "strike")
     return decision
 
 

@@ -83,6 +83,8 @@ async def _release_one(ctx: Context, release: ReleaseRecord) -> bool:
         return False
     released(ctx, release)
     log.info("released %s of %s (%s)", release.where, release.account, release.reason)
+    ctx.publish("booking_released", account=release.account, booking=release.where,
+                reason=release.reason)
     return True
 
 

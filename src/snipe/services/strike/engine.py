@@ -206,6 +206,9 @@ class Engine:
             return not needs_reconcile(uow, accounts)
 
     def _announce(self, name: str, decision: Decision) -> None:
+        if decision.done:
+            self.ctx.publish("block_completed" if decision.verdict == TargetState.WON
+                             else "block_failed", target=name)
         if decision.verdict == TargetState.WON and decision.kept is not None:
             block = decision.kept.block
             self.ctx.tell(EventKind.BLOCK_COMPLETED,
@@ -253,6 +256,9 @@ class Engine:
                               list(strike.releases_before), unlock,
                               (shot_at[0] - driver.clock.local_for(unlock)) * 1000.0
                               if shot_at and first_shot else None)
+        self.ctx.publish("strike_fired", target=target.name, fire_at=strike.fire_at.isoformat(),
+                         late_ms=None if report.late_ms is None else round(report.late_ms, 3),
+                         attempts=len(results), won=report.won)
         record(self.ctx, target.id, profile, results, site_now=driver.server_now(),
                fired_at=strike.fire_at,
                strike_info={"jitter_ms": round(jitter, 3),

@@ -222,6 +222,9 @@ class SlotMonitor:
             key for key, full in shown if full)), now, forecast=False)
         held = {(b.location, b.day, b.hour) for b in state.mine()}
         attempts = self._affordable(decision, free, held, now)
+        for a in attempts:
+            self.ctx.publish("slot_freed", target=watch.name, location=a.location,
+                             sub_location=a.sub_location, day=a.day.isoformat(), hour=a.hour)
         log.debug("slot monitor, %s: free %s; next strike %s; affordable %s", watch.name,
                   sorted(map(str, free)), decision.next_strike, attempts)
         if not attempts:
