@@ -19,9 +19,22 @@ def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-
     return not (type_ == "table" and name in EXCLUDED_TABLES)
 
 
+def database_url() -> str:
+    """The URL given to Alembic, else snipe's own: $SNIPE_DB, or the data dir's file."""
+    given = config.get_main_option("sqlalchemy.url")
+    if given:
+        return given
+    import os
+
+    from snipe.adapters.db.store import resolve_url
+    from snipe.adapters.paths import data_dir
+
+    return resolve_url(os.environ.get("SNIPE_DB"), data_dir())
+
+
 def run_migrations_offline() -> None:
     context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
+        url=database_url(),
         target_metadata=target_metadata,
         literal_binds=True,
         include_object=include_object,
@@ -34,11 +47,8 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        engine = engine_from_config(
-            config.get_section(config.config_ini_section, {}) or
-            {"sqlalchemy.url": config.get_main_option("sqlalchemy.url")},
-            prefix="sqlalchemy.", poolclass=pool.NullPool,
-        )
+        engine = engine_from_config({"sqlalchemy.url": database_url()},
+                                    prefix="sqlalchemy.", poolclass=pool.NullPool)
         with engine.connect() as conn:
             _run(conn)
     else:

@@ -32,6 +32,13 @@ class TransientError(SnipeError):
         self.retry_after = retry_after
 
 
+class UsageError(PermanentError):
+    """A command was given an option or argument it cannot take (exit 2, like any usage
+    error)."""
+
+    exit_code = 2
+
+
 class ConfigError(PermanentError):
     """A bookings file (or a profile) is invalid. `problems` lists each one with its JSON path."""
 

@@ -141,6 +141,34 @@ def _register() -> None:
 _register()
 
 
+def _click_errors() -> tuple[type[BaseException], ...]:
+    """Click's exception classes as Typer raises them (it may bundle its own click)."""
+    import click
+
+    found: list[type[BaseException]] = [click.ClickException]
+    try:
+        from typer._click.exceptions import ClickException
+
+        found.append(ClickException)
+    except ImportError:  # a Typer that uses click itself
+        pass
+    return tuple(found)
+
+
+def _usage(exc: BaseException) -> bool:
+    """A usage problem (unknown command, bad option value, missing argument): one line naming
+    it, and exit 2. Help asked for by giving no arguments is shown as help."""
+    if not isinstance(exc, _click_errors()):
+        return False
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        return True  # Typer has printed the command's help
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    command = getattr(getattr(exc, "ctx", None), "command_path", "snipe") or "snipe"
+    Console(stderr=True).print(f"[bold red]error:[/] {message} (see `{command} --help`)",
+                               highlight=False, soft_wrap=True)
+    return True
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning our errors into one clear line and a non-zero exit."""
     debug = "--debug" in (argv or sys.argv) or os.environ.get("SNIPE_DEBUG") in {"1", "true"}
@@ -165,11 +193,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        if _usage(exc):
+            sys.exit(2)
         if debug:
             raise
         Console(stderr=True).print(

@@ -109,6 +109,7 @@ def serve(
 
     from snipe.sandbox.app import create_app
 
+    sock = listening_socket(host, port)  # before the banner: a busy port is said at once
     web_app = create_app(config)
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"
@@ -122,5 +123,26 @@ def serve(
         listed = ", ".join(f"user{n}/pass{n}" for n in range(1, min(accounts, 5) + 1))
         more = f", ... user{accounts}/pass{accounts}" if accounts > 5 else ""
         out.print(f"accounts: {listed}{more}", highlight=False, soft_wrap=True)
-    uvicorn.run(web_app, host=host, port=port, log_level="warning", access_log=False,
-                date_header=False, server_header=False)
+    server = uvicorn.Server(uvicorn.Config(web_app, log_level="warning", access_log=False,
+                                           date_header=False, server_header=False))
+    server.run(sockets=[sock])
+
+
+def listening_socket(host: str, port: int):  # type: ignore[no-untyped-def]
+    """The server's socket, bound now: a port in use is one clear line, not a traceback
+    after the banner."""
+    import socket
+
+    from snipe.cli.app import abort
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        abort(f"cannot listen on {host}:{port}: {exc.strerror or exc} (is another server "
+              "using that port? pick another with --port)")
+    return sock

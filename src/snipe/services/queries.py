@@ -16,7 +16,7 @@ from snipe.domain.decision import Decision
 from snipe.domain.records import BookingRecord, LogEntry, ReleaseRecord, StrikeRecord
 from snipe.domain.status import StrikeStatus
 from snipe.domain.timefmt import iso_local, iso_utc
-from snipe.errors import NotFoundError, PermanentError
+from snipe.errors import NotFoundError, PermanentError, UsageError
 from snipe.services.ports import UnitOfWork
 
 SITE_TZ = "Europe/Amsterdam"
@@ -172,7 +172,7 @@ def list_strikes(uow: UnitOfWork, states: tuple[str, ...] | None = None, limit: 
     known = {s.value for s in StrikeStatus}
     unknown = [s for s in (states or ()) if s not in known]
     if unknown:
-        raise PermanentError(f"unknown strike state {unknown[0]!r} (known: "
+        raise UsageError(f"unknown strike state {unknown[0]!r} (known: "
                              f"{', '.join(sorted(known))})")
     return _strike_views(uow.views.strikes(states, limit, target))  # type: ignore[attr-defined]
 

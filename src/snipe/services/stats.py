@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from snipe.domain.records import LogEntry
 from snipe.domain.status import ATTEMPT_ACTIONS
 from snipe.domain.timefmt import iso_utc
-from snipe.errors import PermanentError
+from snipe.errors import UsageError
 from snipe.services.ports import UnitOfWork
 from snipe.services.queries import BookingView, Status, status
 
@@ -27,7 +27,7 @@ OUTCOMES = ATTEMPT_ACTIONS
 SITE_TZ = ZoneInfo("Europe/Amsterdam")
 
 
-class BadSince(PermanentError):
+class BadSince(UsageError):
     """`--since` is neither a date nor an instant."""
 
 

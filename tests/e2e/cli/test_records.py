@@ -43,3 +43,16 @@ def test_empty_listings(snipe):
 def test_bad_db_url_is_clear(snipe):
     result = snipe("--db", "nosuchdriver://x", "status")
     assert result.code == 1 and "cannot use database" in result.err
+
+
+def test_usage_errors_name_the_problem_exit_2_and_never_say_unexpected(snipe):
+    for args, said in ((("statuss",), "No such command 'statuss'"),
+                       (("status", "--limit", "0"), "'--limit'"),
+                       (("jobs", "list", "--state", "bogus"), "unknown strike state 'bogus'"),
+                       (("book", "--account", "x"), "Missing option")):
+        result = snipe(*args)
+        assert result.code == 2, args
+        assert said in result.err and "unexpected" not in result.err
+        assert len(result.err.strip().splitlines()) == 1
+    bare = snipe("jobs")  # a group without its command: its help, as a usage error
+    assert bare.code == 2 and "unexpected" not in bare.err

@@ -127,7 +127,7 @@ def test_cli_stats_json_and_table(snipe, store):
 
 def test_cli_stats_rejects_a_bad_since_in_one_line(snipe, store):
     result = snipe("stats", "--since", "yesterday")
-    assert result.code == 1
+    assert result.code == 2  # a usage error
     assert result.err.strip().count("\n") == 0 and "--since 'yesterday'" in result.err
 
 
