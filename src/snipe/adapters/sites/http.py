@@ -1,10 +1,11 @@
 """The fast path: the site's JSON API over one warm HTTP/1.1 keep-alive connection per account.
 
 At a strike everything that can be done early is: the connection is opened (`warm`), the token
-is fresh, the slot request and the booking body are built. What is left at the instant is one
-GET that resolves the slot's `bookingId` (slots are absent until they unlock) and one POST.
-Once warm, both go over a `StrikeWire`: our own bytes on that connection, without httpx's
-per-request overhead (about a millisecond of Python each on a small machine).
+is fresh, the booking request is built (from the slot itself when the site lists it before its
+unlock, else from a lookup at the instant). Once warm, requests go over a `StrikeWire`: our own
+bytes on that connection, without httpx's per-request overhead (about a millisecond of Python
+each on a small machine). Every request is charged, in `send()`, to the request budget of the
+strike it belongs to (see `budget.py`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -28,9 +29,9 @@ from snipe.adapters.sites.base import (
     Participation,
     SiteSession,
     SlotInfo,
-    format_instant,
     parse_instant,
 )
+from snipe.adapters.sites.budget import charge
 from snipe.adapters.sites.clock import parse_date_header
 from snipe.adapters.sites.errors import (
     LoginFailed,
@@ -40,7 +41,11 @@ from snipe.adapters.sites.errors import (
     SlotNotOpen,
     refusal_error,
 )
+from snipe.adapters.sites.facts import SiteFacts
+from snipe.adapters.sites.queries import booking_body, bookings_query, slot_search, with_joins
+from snipe.adapters.sites.terms import SiteTerms, terms_for
 from snipe.adapters.sites.timeline import Timeline
+from snipe.adapters.sites.times import UTC_TIMES, Timebase, detect
 from snipe.adapters.sites.wire import StrikeWire
 from snipe.domain.site import Location, SiteProfile
 from snipe.errors import ConfigError, TransientError
@@ -93,12 +98,17 @@ class ApiClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         now: Callable[[], float] = time.time,
+        facts: SiteFacts | None = None,
+        terms: SiteTerms | None = None,
     ) -> None:
         self.profile = profile
         self.account = account
         self.timeout_s = timeout_s
         self._sleep = sleep
         self._now = now
+        # Shared by every account's client of one driver: what one learns, all use.
+        self.facts = facts or SiteFacts(profile.name, profile.api_url)
+        self.terms = terms or terms_for(profile)
         web = profile.web_url
         self._client = httpx.AsyncClient(
             base_url=profile.api_url + "/",
@@ -118,6 +128,13 @@ class ApiClient:
     def __repr__(self) -> str:
         return f"ApiClient({self.profile.name!r}, {self.account!r})"
 
+    @property
+    def timebase(self) -> Timebase:
+        return Timebase(self.facts.times or UTC_TIMES, self.profile.tz)
+
+    def build(self, method: str, path: str, **options: Any) -> httpx.Request:
+        return self._client.build_request(method, path, **options)
+
     async def close(self) -> None:
         if self._wire is not None:
             await self._wire.close()
@@ -132,6 +149,9 @@ class ApiClient:
     # -- transport --------------------------------------------------------------------------
 
     async def send(self, request: httpx.Request, action: str) -> httpx.Response:
+        """Send one request (over the strike wire when it is open), charged to the current
+        request budget before it leaves."""
+        charge(action)
         wire = self._wire
         if wire is not None and wire.ready:
             try:
@@ -167,7 +187,7 @@ class ApiClient:
         if second is not None:
             self.last_server_date = second
 
-    def _unexpected(self, response: httpx.Response, action: str, why: str) -> ApiUnexpected:
+    def unexpected(self, response: httpx.Response, action: str, why: str) -> ApiUnexpected:
         where = artifacts.save_response(
             f"api-{action.replace(' ', '-')}", account=self.account,
             method=response.request.method, url=str(response.request.url).split("?")[0],
@@ -175,17 +195,19 @@ class ApiClient:
         )
         return ApiUnexpected(f"site answered the {action} unexpectedly: {why}", artifacts=where)
 
+    _unexpected = unexpected
+
     def expect_json(self, response: httpx.Response, action: str, ok: set[int]) -> Any:
         """The JSON of a success answer; a typed error for a refusal; `ApiUnexpected` else."""
         if response.status_code in ok:
             try:
                 return response.json()
             except ValueError:
-                raise self._unexpected(response, action, "body is not JSON") from None
+                raise self.unexpected(response, action, "body is not JSON") from None
         error = refusal_error(response.status_code, response.content, response.headers,
-                              account=self.account, action=action)
+                              account=self.account, action=action, terms=self.terms)
         if error is None:
-            raise self._unexpected(response, action, f"status {response.status_code}")
+            raise self.unexpected(response, action, f"status {response.status_code}")
         raise error
 
     async def _read(self, build: Callable[[], httpx.Request], action: str) -> Any:
@@ -200,7 +222,9 @@ class ApiClient:
         raise AssertionError("unreachable")
 
     @staticmethod
-    def auth_headers(session: SiteSession) -> dict[str, str]:
+    def auth_headers(session: SiteSession | None) -> dict[str, str]:
+        if session is None:
+            return {}
         return {"Authorization": f"Bearer {session.token.reveal()}"}
 
     # -- connection and clock ---------------------------------------------------------------
@@ -254,7 +278,7 @@ class ApiClient:
             lifetime = float(data.get("expires_in") or data.get("expiresIn")
                              or self.profile.token_lifetime_s)
         except (KeyError, TypeError, ValueError):
-            raise self._unexpected(response, "login", "no access token in the answer") from None
+            raise self.unexpected(response, "login", "no access token in the answer") from None
         issued = self._server_now(response)
         member = data.get("member") if isinstance(data.get("member"), dict) else None
         session = SiteSession(self.profile.name, creds.account, token, 0,
@@ -280,63 +304,77 @@ class ApiClient:
 
     # -- slots ------------------------------------------------------------------------------
 
-    def _slots_request(self, session: SiteSession, location: Location, start: datetime,
-                       end: datetime, sub_location: str | None) -> httpx.Request:
-        flt: dict[str, Any] = {"startDate": format_instant(start), "endDate": format_instant(end),
-                               "tagIds": {"$in": [location.tag_id]}}
-        if sub_location:
-            sub = location.sub_location(sub_location)
-            if sub is None:
-                raise ConfigError(f"{location.name} has no sub-location {sub_location!r}")
-            flt["linkedProductId"] = {"$in": [sub.resource_id]}
-        return self._client.build_request(
-            "GET", "bookable-slots", params={"s": json.dumps(flt, separators=(",", ":"))},
-            headers=self.auth_headers(session))
+    def slots_request(self, session: SiteSession | None, location: Location, since: datetime,
+                      until: datetime, now: datetime, joins: Sequence[str] | None = None
+                      ) -> httpx.Request:
+        """A slot search as the web app sends it (search keys, `join=`)."""
+        search = slot_search(location, since, until, now, self.timebase)
+        query = with_joins(search, self.terms.slot_joins if joins is None else joins)
+        return self._client.build_request("GET", "bookable-slots", params=query,
+                                          headers=self.auth_headers(session))
 
-    def _slots_of(self, data: Any) -> list[SlotInfo]:
+    def slots_of(self, data: Any) -> list[SlotInfo]:
+        """The slots of a list answer; the site's time convention is learnt from it when it
+        was not known yet."""
         try:
-            return [slot_from(self.profile, item) for item in data["data"]]
-        except (KeyError, TypeError, ValueError) as exc:
+            items = data["data"]
+            if not isinstance(items, list):
+                raise TypeError("`data` is not a list")
+            self.learn_times(items)
+            timebase = self.timebase
+            return [slot_from(self.profile, item, timebase) for item in items]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             where = artifacts.save_response("api-slots", account=self.account,
                                             body=json.dumps(data)[:100_000])
             raise ApiUnexpected(f"the slot list has an unknown shape ({type(exc).__name__}: "
                                 f"{exc})", artifacts=where) from None
 
-    async def slots(self, session: SiteSession, location: Location, day: date,
-                    sub_location: str | None = None) -> list[SlotInfo]:
-        """Every unlocked slot of `location` on the site's calendar day `day`."""
+    _slots_of = slots_of
+
+    def learn_times(self, items: list[Any]) -> None:
+        if self.facts.times is not None:
+            return
+        found = detect((i.get("startDate") for i in items if isinstance(i, dict)),
+                       self.profile.tz, self.profile.first_start_hour, self.profile.last_end_hour)
+        if found is not None:
+            log.info("site %s writes its times as %s", self.profile.name, found)
+            self.facts.times = found
+
+    async def slots(self, session: SiteSession | None, location: Location, day: date,
+                    sub_location: str | None = None, now: datetime | None = None
+                    ) -> list[SlotInfo]:
+        """Every listed slot of `location` (and `sub_location`) on the local calendar day
+        `day`. The search spans the neighbouring days too: their first and last slots tell the
+        site's time convention apart, and a convention still unknown cannot shift the day out."""
         tz = self.profile.tz
-        start = datetime(day.year, day.month, day.day, tzinfo=tz)
-        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+        since = datetime(day.year, day.month, day.day, tzinfo=tz) - timedelta(days=1)
+        until = since + timedelta(days=3)
+        moment = now or datetime.fromtimestamp(self._now(), UTC)
         data = await self._read(
-            lambda: self._slots_request(session, location, start, end, sub_location),
-            "slot list")
-        return self._slots_of(data)
+            lambda: self.slots_request(session, location, since, until, moment), "slot list")
+        return [s for s in self.slots_of(data) if s.start.astimezone(tz).date() == day
+                and s.location == location.name
+                and (sub_location is None or same_name(s.sub_location, sub_location))]
 
     async def find_slot(self, session: SiteSession, location: Location,
                         sub_location: str | None, start: datetime, *,
                         burst_s: float | None = None, max_requests: int | None = None) -> SlotInfo:
         """The slot starting at `start`, retrying in a bounded burst while it is still absent.
 
-        Requests are spaced 0, 50, 100, 200 ms ... apart, at most `max_requests` (the profile's
+        Requests are spaced 10, 20, 40 ms ... apart, at most `max_requests` (the profile's
         fair-use bound) over at most `burst_s` seconds; a 429 is honoured, never hammered.
         """
         burst = self.profile.burst_seconds if burst_s is None else burst_s
         limit = max_requests or self.profile.max_requests_per_unlock_per_account
-        end = start + timedelta(minutes=1)
         deadline = self._now() + burst
         gap = FIRST_RETRY_GAP_S
         tries = 0
         while True:
             tries += 1
-            request = self._slots_request(session, location, start, end, sub_location)
             try:
-                data = await self._shared_lookup(request)
-                for slot in self._slots_of(data):
-                    if slot.start == start and (sub_location is None or slot.sub_location
-                                                and slot.sub_location.casefold()
-                                                == sub_location.casefold()):
-                        return slot
+                slot = await self.lookup(session, location, sub_location, start, start)
+                if slot is not None:
+                    return slot
                 wait = gap
                 gap = min(gap * 2, MAX_RETRY_GAP_S)
                 failure: TransientError = SlotNotOpen(
@@ -348,6 +386,26 @@ class ApiClient:
             if tries >= limit or wait > left:
                 raise failure
             await self._sleep(wait)
+
+    async def lookup(self, session: SiteSession | None, location: Location,
+                     sub_location: str | None, start: datetime, now: datetime
+                     ) -> SlotInfo | None:
+        """One look at the list for the slot starting at `start` (None: not listed).
+
+        The search is narrow (two hours either side, no relations) so the answer is small; the
+        same search of another account already in flight is joined, not repeated.
+        """
+        if self.facts.times is None:
+            # Until the time convention is known, search whole days: a narrow answer could be
+            # read an hour or two off, and booking the wrong hour is worse than a larger answer.
+            local = start.astimezone(self.profile.tz)
+            since = datetime(local.year, local.month, local.day, tzinfo=self.profile.tz)
+            since, until = since - timedelta(days=1), since + timedelta(days=2)
+        else:
+            since, until = start - timedelta(hours=2), start + timedelta(hours=2)
+        request = self.slots_request(session, location, since, until, now, joins=())
+        return pick(self.slots_of(await self._shared_lookup(request)), location, sub_location,
+                    start)
 
     async def _shared_lookup(self, request: httpx.Request) -> Any:
         """The slot list of `request`, joining an identical lookup already in flight."""
@@ -374,23 +432,14 @@ class ApiClient:
 
     # -- bookings ---------------------------------------------------------------------------
 
-    def prepare(self, session: SiteSession, slot: SlotInfo) -> PreparedBooking:
-        body = {
-            "memberId": session.member_id,
-            "bookingId": slot.booking_id,
-            "params": {
-                "startDate": format_instant(slot.start),
-                "endDate": format_instant(slot.end),
-                "bookableProductId": slot.product_id,
-                "bookableLinkedProductId": slot.linked_product_id,
-                "bookingId": slot.booking_id,
-                "clickedOnBook": True,
-            },
-        }
-        request = self._client.build_request(
+    def booking_request(self, session: SiteSession, slot: SlotInfo) -> httpx.Request:
+        body = booking_body(session.member_id, slot, self.timebase)
+        return self._client.build_request(
             "POST", "participations", content=_json_body(body),
             headers={**self.auth_headers(session), "Content-Type": "application/json"})
-        return PreparedBooking(self, session, slot, request)
+
+    def prepare(self, session: SiteSession, slot: SlotInfo) -> PreparedBooking:
+        return PreparedBooking(self, session, slot, self.booking_request(session, slot))
 
     async def book(self, session: SiteSession, slot: SlotInfo) -> Participation:
         return await self.prepare(session, slot).fire()
@@ -404,24 +453,29 @@ class ApiClient:
 
     def participation_of(self, data: Any, slot: SlotInfo | None = None) -> Participation:
         try:
-            return participation_from(self.profile, data, slot)
+            return participation_from(self.profile, data, slot, self.timebase)
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             where = artifacts.save_response("api-participation", account=self.account,
                                             body=json.dumps(data)[:100_000])
             raise ApiUnexpected(f"a booking answer has an unknown shape ({exc})",
                                 artifacts=where) from None
 
-    async def participations(self, session: SiteSession, since: datetime) -> list[Participation]:
-        flt = {"memberId": session.member_id, "booking.startDate": {"$gte": format_instant(since)}}
+    async def participations(self, session: SiteSession, since: datetime,
+                             include_waitlist: bool = False) -> list[Participation]:
+        """The account's bookings starting at or after `since` (waitlist entries, which hold
+        nothing, only when asked for)."""
+        query = bookings_query(session.member_id, since, self.timebase, self.terms.booking_joins)
         headers = self.auth_headers(session)
         data = await self._read(
-            lambda: self._client.build_request(
-                "GET", "participations", params={"s": json.dumps(flt, separators=(",", ":"))},
-                headers=headers),
+            lambda: self._client.build_request("GET", "participations", params=query,
+                                               headers=headers),
             "booking list")
         if not isinstance(data, dict) or not isinstance(data.get("data"), list):
             raise SiteChanged("the site's booking list has an unknown shape")
-        return [self.participation_of(item) for item in data["data"]]
+        held = [self.participation_of(item) for item in data["data"]]
+        if include_waitlist:
+            return held
+        return [p for p in held if p.status != self.terms.waitlist_status]
 
     async def cancel(self, session: SiteSession, participation_id: int) -> None:
         request = self._client.build_request("DELETE", f"participations/{int(participation_id)}",
@@ -430,6 +484,20 @@ class ApiClient:
         if response.status_code in (200, 202, 204):
             return
         self.expect_json(response, f"cancel of booking {participation_id}", set())
+
+
+def same_name(have: str | None, want: str) -> bool:
+    return have is not None and have.casefold() == want.casefold()
+
+
+def pick(slots: Sequence[SlotInfo], location: Location, sub_location: str | None,
+         start: datetime) -> SlotInfo | None:
+    """The listed slot of `location`/`sub_location` starting at `start`, if any."""
+    for slot in slots:
+        if slot.start == start and slot.location == location.name and (
+                sub_location is None or same_name(slot.sub_location, sub_location)):
+            return slot
+    return None
 
 
 def _slot_name(location: Location, sub: str | None, start: datetime, profile: SiteProfile) -> str:
