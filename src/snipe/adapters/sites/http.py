@@ -340,6 +340,23 @@ class ApiClient:
             log.info("site %s writes its times as %s", self.profile.name, found)
             self.facts.times = found
 
+    async def learn_times_once(self, session: SiteSession | None) -> None:
+        """Learn how the site writes times before reading times that cannot tell it (a
+        booking list): one search of today's and tomorrow's slots, once per driver."""
+        if self.facts.times is not None or self._times_asked:
+            return
+        self._times_asked = True
+        location = next((loc for loc in self.profile.locations if loc.bookable), None)
+        if location is None:
+            return
+        now = datetime.fromtimestamp(self._now(), UTC)
+        try:
+            await self.slots(session, location, now.astimezone(self.profile.tz).date(), now=now)
+        except SiteChanged as exc:  # the booking list may still be readable: UTC is assumed
+            log.info("time convention of %s not learnt: %s", self.profile.name, exc)
+
+    _times_asked = False
+
     async def slots(self, session: SiteSession | None, location: Location, day: date,
                     sub_location: str | None = None, now: datetime | None = None
                     ) -> list[SlotInfo]:
@@ -464,6 +481,7 @@ class ApiClient:
                              include_waitlist: bool = False) -> list[Participation]:
         """The account's bookings starting at or after `since` (waitlist entries, which hold
         nothing, only when asked for)."""
+        await self.learn_times_once(session)
         query = bookings_query(session.member_id, since, self.timebase, self.terms.booking_joins)
         headers = self.auth_headers(session)
         data = await self._read(

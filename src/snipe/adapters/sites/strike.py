@@ -163,6 +163,7 @@ class _Run:
         self.absent_at: float | None = None
         self.last: Exception | None = None
         self.not_before: datetime | None = None  # a 429 asked us to wait until then
+        self.last_at: datetime | None = None  # when the last poll was planned
         self.relogged = False
 
     def name(self) -> str:
@@ -183,6 +184,7 @@ class _Run:
                     f"budget of {self.budget.limit} for this unlock"
                     + (f" (last: {self.last})" if self.last else ""),
                     limit=self.budget.limit, last_error=self.last)
+            self.last_at = at
             booked = await self._attempt(session, at)
             if isinstance(booked, Participation):
                 return booked
@@ -201,7 +203,7 @@ class _Run:
             earliest = max(earliest, self.not_before)
         for offset in offsets:
             at = self.base + timedelta(seconds=offset)
-            if at >= earliest:
+            if at >= earliest and (self.last_at is None or at > self.last_at):
                 return at
         return None
 
@@ -268,6 +270,9 @@ class _Run:
         api = self.api
         response = await api.send(self.ref.request, "booking")
         data = api.expect_json(response, "booking", {200, 201})
+        if not isinstance(data, dict) or "id" not in data or not (
+                {"memberId", "bookingId", "status"} & set(data)):
+            raise api.unexpected(response, "booking", "the answer is not a participation")
         booked = api.participation_of(data, self.ref.slot)
         if booked.status == self.d.terms.waitlist_status:
             await self._waitlisted(booked)
