@@ -180,7 +180,7 @@ async def test_my_bookings_ask_for_the_relation_they_read(site, driver) -> None:
     [request] = site.sent("GET", "participations")
     assert request.url.params.get_list("join") == ["booking"]
     assert request.url.params["sort"] == "booking.startDate,ASC"
-    assert '"$or":[{"memberId":100001},{"invitedMemberId":100001}]' in request.url.params["s"]
+    assert '"$or":[{"memberId":900001},{"invitedMemberId":900001}]' in request.url.params["s"]
 
 
 @pytest.mark.parametrize("answer", [

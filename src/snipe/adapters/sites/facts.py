@@ -66,7 +66,7 @@ def facts_path(site: str, directory: Path | None = None) -> Path:
 
 def load_facts(profile: SiteProfile, directory: Path | None = None) -> SiteFacts | None:
     """The stored facts of `profile` (for its base URL), or None."""
-    path = facts_path(profile.name, directory)
+    path = facts_path(profile.name, directory or data_dir(create=False) / "site-facts")
     if not path.is_file():
         return None
     try:

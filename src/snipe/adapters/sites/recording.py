@@ -20,7 +20,7 @@ from snipe.adapters.sites.artifacts import redact
 PERSONAL = re.compile(r"^(email|e-?mail|firstName|lastName|fullName|netId|phone|"
                       r"invitedMemberEmails|username|displayName)$", re.IGNORECASE)
 MEMBER_KEYS = ("memberId", "invitedMemberId")
-MEMBER_BASE = 100_000
+MEMBER_BASE = 900_000  # stand-ins far from the sites' own member numbers
 KEPT_HEADERS = ("content-type", "date", "retry-after")
 
 
@@ -38,10 +38,12 @@ class Anonymiser:
     def scrub(self, value: Any, parent: str = "") -> Any:
         if isinstance(value, dict):
             out = {}
+            # A member's own record (it has personal fields) is numbered by its `id`.
+            person = parent == "member" or any(PERSONAL.match(str(k)) for k in value)
             for key, item in value.items():
                 if PERSONAL.match(str(key)):
                     out[key] = [] if isinstance(item, list) else "***"
-                elif key in MEMBER_KEYS or (parent == "member" and key == "id"):
+                elif key in MEMBER_KEYS or (person and key == "id"):
                     out[key] = self.member(item)
                 else:
                     out[key] = self.scrub(item, str(key))
