@@ -2,10 +2,8 @@
 
 At a strike everything that can be done early is: the connection is opened (`warm`), the token
 is fresh, the booking request is built (from the slot itself when the site lists it before its
-unlock, else from a lookup at the instant). Once warm, requests go over a `StrikeWire`: our own
-bytes on that connection, without httpx's per-request overhead (about a millisecond of Python
-each on a small machine). Every request is charged, in `send()`, to the request budget of the
-strike it belongs to (see `budget.py`).
+unlock, else from a lookup at the instant). The channel underneath (`channel.py`) sends every
+request over the strike wire when it is open and charges it to the strike's request budget.
 """
 
 from __future__ import annotations
@@ -13,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -29,9 +26,13 @@ from snipe.adapters.sites.base import (
     Participation,
     SiteSession,
     SlotInfo,
-    parse_instant,
 )
-from snipe.adapters.sites.budget import charge
+from snipe.adapters.sites.channel import (
+    DEFAULT_TIMEOUT_S,
+    READ_RETRIES,
+    ApiChannel,
+    ApiUnexpected,
+)
 from snipe.adapters.sites.clock import parse_date_header
 from snipe.adapters.sites.errors import (
     LoginFailed,
@@ -39,21 +40,17 @@ from snipe.adapters.sites.errors import (
     SiteChanged,
     SiteUnavailable,
     SlotNotOpen,
-    refusal_error,
 )
-from snipe.adapters.sites.facts import SiteFacts
 from snipe.adapters.sites.queries import booking_body, bookings_query, slot_search, with_joins
-from snipe.adapters.sites.terms import SiteTerms, terms_for
-from snipe.adapters.sites.timeline import Timeline
-from snipe.adapters.sites.times import UTC_TIMES, Timebase, detect
-from snipe.adapters.sites.wire import StrikeWire
+from snipe.adapters.sites.times import detect
 from snipe.domain.site import Location, SiteProfile
-from snipe.errors import ConfigError, TransientError
+from snipe.errors import TransientError
+
+__all__ = ["DEFAULT_TIMEOUT_S", "READ_RETRIES", "ApiClient", "ApiUnexpected", "PreparedBooking",
+           "pick"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT_S = 10.0
-READ_RETRIES = 2  # extra tries for idempotent reads on transient failures
 FIRST_RETRY_GAP_S = 0.01  # then doubling: a slot still absent is retried, never hammered
 MAX_RETRY_GAP_S = 0.8
 
@@ -61,10 +58,6 @@ MAX_RETRY_GAP_S = 0.8
 # at one instant they share one lookup: the list is the same for everyone, the site gets one
 # GET instead of N, and the bookings leave sooner.
 _LOOKUPS: dict[tuple[int, str], asyncio.Future[Any]] = {}
-
-
-class ApiUnexpected(SiteChanged):
-    """An API answer we do not understand (the page may still work: booking falls back to it)."""
 
 
 def _json_body(data: Any) -> bytes:
@@ -85,182 +78,8 @@ class PreparedBooking:
         return self.api.participation_of(self.api.expect_json(response, "booking", {200, 201}),
                                          self.slot)
 
-
-class ApiClient:
-    """One account's (or an anonymous) client of a site's API."""
-
-    def __init__(
-        self,
-        profile: SiteProfile,
-        *,
-        account: str = "",
-        timeout_s: float = DEFAULT_TIMEOUT_S,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-        now: Callable[[], float] = time.time,
-        facts: SiteFacts | None = None,
-        terms: SiteTerms | None = None,
-    ) -> None:
-        self.profile = profile
-        self.account = account
-        self.timeout_s = timeout_s
-        self._sleep = sleep
-        self._now = now
-        # Shared by every account's client of one driver: what one learns, all use.
-        self.facts = facts or SiteFacts(profile.name, profile.api_url)
-        self.terms = terms or terms_for(profile)
-        web = profile.web_url
-        self._client = httpx.AsyncClient(
-            base_url=profile.api_url + "/",
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
-            # One connection kept alive per account: the strike reuses it, no handshake at fire.
-            limits=httpx.Limits(max_connections=4, max_keepalive_connections=2,
-                                keepalive_expiry=300.0),
-            headers={"Accept": "application/json", "Origin": web, "Referer": f"{web}/"},
-            transport=transport,
-            follow_redirects=False,
-        )
-        self.last_server_date: int | None = None
-        # A test's transport is not a network: the wire only replaces a real connection.
-        self._wire = (StrikeWire.for_url(self._client.base_url, timeout_s)
-                      if transport is None else None)
-
-    def __repr__(self) -> str:
-        return f"ApiClient({self.profile.name!r}, {self.account!r})"
-
-    @property
-    def timebase(self) -> Timebase:
-        return Timebase(self.facts.times or UTC_TIMES, self.profile.tz)
-
-    def build(self, method: str, path: str, **options: Any) -> httpx.Request:
-        return self._client.build_request(method, path, **options)
-
-    async def close(self) -> None:
-        if self._wire is not None:
-            await self._wire.close()
-        await self._client.aclose()
-
-    async def __aenter__(self) -> ApiClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    # -- transport --------------------------------------------------------------------------
-
-    async def send(self, request: httpx.Request, action: str) -> httpx.Response:
-        """Send one request (over the strike wire when it is open), charged to the current
-        request budget before it leaves."""
-        charge(action)
-        wire = self._wire
-        if wire is not None and wire.ready:
-            try:
-                response = await wire.exchange(request)
-            except TimeoutError:
-                raise SiteUnavailable(
-                    f"site gave no answer to the {action} within {self.timeout_s:g}s"
-                    + (f" (account {self.account})" if self.account else "")) from None
-            except (OSError, ValueError, asyncio.IncompleteReadError,
-                    asyncio.LimitOverrunError) as exc:
-                if request.method != "GET":  # it may have landed: the caller checks, not us
-                    raise SiteUnavailable(f"connection to {self.profile.api_url} failed during "
-                                          f"the {action}: {type(exc).__name__}") from None
-                log.debug("strike wire failed on the %s (%s); using httpx", action, exc)
-            else:
-                self._note_date(response)
-                return response
-        try:
-            response = await self._client.send(request)
-        except httpx.TimeoutException:
-            raise SiteUnavailable(
-                f"site gave no answer to the {action} within {self.timeout_s:g}s"
-                + (f" (account {self.account})" if self.account else "")
-            ) from None
-        except httpx.HTTPError as exc:
-            raise SiteUnavailable(f"cannot reach {self.profile.api_url} for the {action}: "
-                                  f"{type(exc).__name__}") from None
-        self._note_date(response)
-        return response
-
-    def _note_date(self, response: httpx.Response) -> None:
-        second = parse_date_header(response.headers.get("date"))
-        if second is not None:
-            self.last_server_date = second
-
-    def unexpected(self, response: httpx.Response, action: str, why: str) -> ApiUnexpected:
-        where = artifacts.save_response(
-            f"api-{action.replace(' ', '-')}", account=self.account,
-            method=response.request.method, url=str(response.request.url).split("?")[0],
-            status=response.status_code, headers=dict(response.headers), body=response.content,
-        )
-        return ApiUnexpected(f"site answered the {action} unexpectedly: {why}", artifacts=where)
-
-    _unexpected = unexpected
-
-    def expect_json(self, response: httpx.Response, action: str, ok: set[int]) -> Any:
-        """The JSON of a success answer; a typed error for a refusal; `ApiUnexpected` else."""
-        if response.status_code in ok:
-            try:
-                return response.json()
-            except ValueError:
-                raise self.unexpected(response, action, "body is not JSON") from None
-        error = refusal_error(response.status_code, response.content, response.headers,
-                              account=self.account, action=action, terms=self.terms)
-        if error is None:
-            raise self.unexpected(response, action, f"status {response.status_code}")
-        raise error
-
-    async def _read(self, build: Callable[[], httpx.Request], action: str) -> Any:
-        """An idempotent GET with bounded retries on transient failures (honouring 429)."""
-        for attempt in range(READ_RETRIES + 1):
-            try:
-                return self.expect_json(await self.send(build(), action), action, {200})
-            except TransientError as exc:
-                if attempt == READ_RETRIES or (exc.retry_after or 0) > 5:
-                    raise
-                await self._sleep(exc.retry_after or 0.2 * (attempt + 1))
-        raise AssertionError("unreachable")
-
-    @staticmethod
-    def auth_headers(session: SiteSession | None) -> dict[str, str]:
-        if session is None:
-            return {}
-        return {"Authorization": f"Bearer {session.token.reveal()}"}
-
-    # -- connection and clock ---------------------------------------------------------------
-
-    async def date_second(self) -> int:
-        """The site's Date header second from one cheap request (any status carries a Date)."""
-        path = self.profile.time_endpoint.lstrip("/") if self.profile.time_endpoint else "auth?cf=0"
-        response = await self.send(self._client.build_request("GET", path), "clock read")
-        second = parse_date_header(response.headers.get("date"))
-        if second is None:
-            raise SiteChanged("site answers without a Date header: its clock cannot be read")
-        return second
-
-    async def time_stamp(self) -> tuple[float, Timeline | None]:
-        """The time endpoint's `now` (epoch seconds) and how its clock runs, when it says."""
-        if not self.profile.time_endpoint:
-            raise ConfigError(f"site profile {self.profile.name!r} has no time endpoint")
-        path = self.profile.time_endpoint.lstrip("/")
-        data = await self._read(lambda: self._client.build_request("GET", path), "clock read")
-        try:
-            now = parse_instant(data["now"]).timestamp()
-            rate = data.get("rate")
-            if not isinstance(rate, int | float) or rate <= 0:
-                return now, None
-            return now, Timeline.from_json(data)
-        except (KeyError, TypeError, ValueError):
-            raise SiteChanged("the site's time endpoint answered without a usable `now`") from None
-
-    async def warm(self) -> None:
-        """Open (or keep alive) the connections so a strike pays no handshake."""
-        await self.date_second()  # over the wire when it is open: that keeps it alive too
-        if self._wire is not None:
-            try:
-                await self._wire.open()
-            except (OSError, TimeoutError) as exc:  # httpx still serves the strike
-                log.info("no strike wire to %s: %s", self.profile.api_url, exc)
+class ApiClient(ApiChannel):
+    """One account's (or an anonymous) client of a site's API: login, slots, bookings."""
 
     # -- login ------------------------------------------------------------------------------
 

@@ -135,9 +135,12 @@ class Striker:
             prepared = None  # another account's request: its token and member are not ours
         terms = self.driver.terms
         horizon = terms.watch_s if horizon_s is None else horizon_s
+        # The session is the wake's business (normally ready by now): a login it still needs
+        # is not charged to the unlock's budget; one forced by a refused token during it is.
+        session = await self.driver.session(creds)
         with charging(budget):
             run = _Run(self, target, prepared, budget, cancel_waitlist, horizon)
-            return await run.go()
+            return await run.go(session)
 
 
 class _Run:
@@ -169,8 +172,7 @@ class _Run:
     def name(self) -> str:
         return self.t.name(self.s.profile.tz)
 
-    async def go(self) -> Participation:
-        session = await self.d.session(self.t.creds)
+    async def go(self, session: SiteSession) -> Participation:
         if self.ref is not None and self.ref.request.headers.get("authorization") != \
                 f"Bearer {session.token.reveal()}":
             self.ref = self.s.ref(self.api, session, self.ref.slot)  # the session was renewed

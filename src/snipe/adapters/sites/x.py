@@ -27,7 +27,7 @@ from snipe.adapters.sites.facts import SiteFacts, load_facts, save_facts
 from snipe.adapters.sites.http import ApiClient, ApiUnexpected, PreparedBooking
 from snipe.adapters.sites.page_booking import PageDesk, bounded
 from snipe.adapters.sites.sessions import SessionStore
-from snipe.adapters.sites.strike import SlotRef, Striker
+from snipe.adapters.sites.strike import POST_NEEDS, SlotRef, Striker
 from snipe.adapters.sites.terms import SiteTerms, terms_for
 from snipe.adapters.sites.ui import BookingPage
 from snipe.domain.site import Location, SiteProfile
@@ -308,8 +308,9 @@ class XDriver:
         """Book the slot of `location`/`sub_location` at local `hour` on `day`, now.
 
         `via` is "api" or "ui" (default: the profile's); `burst` bounds the wait for a slot
-        that is about to unlock (`burst_s`, default the profile's) and the requests it may
-        cost (`max_requests`, default the profile's fair-use bound).
+        that is about to unlock (`burst_s`, default the profile's) and the slot lookups it may
+        cost (`max_requests`; the booking and the check that it landed come on top). Without
+        it the whole is bounded by the profile's fair-use budget.
         """
         loc = self.location(location)
         if sub_location and loc.sub_location(sub_location) is None:
@@ -317,9 +318,9 @@ class XDriver:
         way = via or self.profile.booking_via
         wait = burst.get("burst_s")
         wait = self.profile.burst_seconds if wait is None else float(wait)
-        budget = RequestBudget(int(burst.get("max_requests")
-                                   or self.profile.max_requests_per_unlock_per_account),
-                               creds.account)
+        lookups = burst.get("max_requests")
+        budget = RequestBudget(int(lookups) + POST_NEEDS if lookups else
+                               self.profile.max_requests_per_unlock_per_account, creds.account)
         if way == "api":
             try:
                 return await self.strike(creds, loc.name, sub_location, day, hour,
