@@ -222,3 +222,23 @@ async def test_likely_logs_in_and_books_on_the_real_page_then_the_browser_closes
         assert not pool.running and pool.launches == 2  # the login, then the page window
     finally:
         await driver.close()
+
+
+@pytest.mark.browser
+async def test_likely_falls_back_to_the_page_when_the_api_answers_garbage(likely):
+    pool = BrowserPool(timeout_s=8.0, idle_close_s=0)
+    driver = driver_for(likely, browser=pool)
+    day = (BASE + timedelta(days=2)).date()
+    budget = RequestBudget(16)
+    try:
+        await at_unlock(likely, driver, BASE, 0)
+        await driver.session(user(7))
+        likely.faults("garbage", path_prefix="/api/participations", count=1)
+        booked = await driver.strike(user(7), "X3", "X3 B", day, 14, prepared=None,
+                                     budget=budget, horizon_s=5)
+    finally:
+        await driver.close()
+    [mine] = held(likely, "user7")
+    assert booked.via == "ui" and (mine["sub_location"], mine["id"]) == ("X3 B", booked.id)
+    assert budget.spent[:3] == ["slot lookup", "booking", "booking list"]
+    assert budget.used <= budget.limit and not pool.running

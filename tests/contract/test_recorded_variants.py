@@ -194,7 +194,7 @@ async def test_an_answer_we_do_not_know_is_site_changed_with_artifacts(
     site.bookings.append(answer)
     with pytest.raises(ApiUnexpected) as caught:
         await driver.strike(USER, "X1", "X1 A", site.day, 16, prepared=None,
-                            budget=RequestBudget(16), horizon_s=0)
+                            budget=RequestBudget(16), horizon_s=0, page_fallback=False)
     where = caught.value.artifacts
     assert where is not None and where.is_relative_to(private_home)
     assert str(where) in str(caught.value)

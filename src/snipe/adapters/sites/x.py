@@ -20,7 +20,7 @@ import httpx
 
 from snipe.adapters.sites.base import Credentials, Participation, SiteSession, SlotInfo
 from snipe.adapters.sites.browser import BrowserPool
-from snipe.adapters.sites.budget import RequestBudget
+from snipe.adapters.sites.budget import RequestBudget, charging
 from snipe.adapters.sites.clock import ServerClock, measure_with
 from snipe.adapters.sites.errors import AuthExpired
 from snipe.adapters.sites.facts import SiteFacts, load_facts, save_facts
@@ -291,14 +291,35 @@ class XDriver:
     async def strike(self, creds: Credentials, location: str, sub_location: str | None,
                      day: date, hour: int, *, prepared: SlotRef | None,
                      budget: RequestBudget, cancel_waitlist: bool = False,
-                     horizon_s: float | None = None) -> Participation:
+                     horizon_s: float | None = None, page_fallback: bool = True
+                     ) -> Participation:
         """At the instant: fire the prepared request (or look the slot up, then book it),
         watching a slot that is not there or not open yet within `budget` and the profile's
         watch horizon (`horizon_s` overrides it). Raises the typed refusal, `Waitlisted`,
-        `BudgetExhausted`, or `SlotNotOpen` when the watch ends without the slot."""
-        return await self.striker.strike(creds, location, sub_location, day, hour,
-                                         prepared=prepared, budget=budget,
-                                         cancel_waitlist=cancel_waitlist, horizon_s=horizon_s)
+        `BudgetExhausted`, or `SlotNotOpen` when the watch ends without the slot.
+
+        An API answer we do not understand falls back to the page (unless `page_fallback` is
+        off), once the site shows the booking did not land anyway; the page's reloads are
+        charged to the same budget."""
+        try:
+            return await self.striker.strike(creds, location, sub_location, day, hour,
+                                             prepared=prepared, budget=budget,
+                                             cancel_waitlist=cancel_waitlist,
+                                             horizon_s=horizon_s)
+        except ApiUnexpected as exc:
+            if not page_fallback:
+                raise
+            log.warning("API booking of %s answered unexpectedly (%s); using the page",
+                        creds.account, exc)
+        loc = self.location(location)
+        start = slot_start(day, hour, self.profile.tz)
+        with charging(budget if budget.left > 0 else None):
+            landed = await self.landed(creds, loc, sub_location, start)
+        if landed is not None:
+            return landed
+        wait = self.terms.watch_s if horizon_s is None else horizon_s
+        return await self.pages.book(creds, loc, sub_location, day, hour, wait_s=wait,
+                                     budget=budget)
 
     async def prepare(self, creds: Credentials, slot: SlotInfo) -> PreparedBooking:
         return self.api(creds.account).prepare(await self.session(creds), slot)
@@ -322,17 +343,9 @@ class XDriver:
         budget = RequestBudget(int(lookups) + POST_NEEDS if lookups else
                                self.profile.max_requests_per_unlock_per_account, creds.account)
         if way == "api":
-            try:
-                return await self.strike(creds, loc.name, sub_location, day, hour,
-                                         prepared=None, budget=budget, horizon_s=wait)
-            except ApiUnexpected as exc:
-                log.warning("API booking of %s answered unexpectedly (%s); using the page",
-                            creds.account, exc)
-                landed = await self.landed(creds, loc, sub_location,
-                                           slot_start(day, hour, self.profile.tz))
-                if landed is not None:
-                    return landed
-        elif way != "ui":
+            return await self.strike(creds, loc.name, sub_location, day, hour, prepared=None,
+                                     budget=budget, horizon_s=wait)
+        if way != "ui":
             raise ConfigError(f"unknown booking path {way!r} (known: api, ui)")
         return await self.pages.book(creds, loc, sub_location, day, hour,
                                      wait_s=float(burst.get("burst_s") or 0.0))
