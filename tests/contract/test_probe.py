@@ -85,6 +85,7 @@ def test_recorded_answers_carry_no_token_or_personal_data(cli, sandbox, tmp_path
     assert added.code == 0, added.err
     found = probe_json(cli, sandbox, "--record", str(tmp_path / "answers"), "--login", "user1")
     assert found["account"] == "user1" and "booking_joins" in found["findings"]
+    assert found["logins"] == 1
     files = sorted((tmp_path / "answers").glob("*.json"))
     assert len(files) == found["requests"]
     member = sandbox.login("user1", "pass1")[1]

@@ -82,8 +82,9 @@ async def _probe(ctx: typer.Context, profile: Any, record: Path | None, login: s
 def _render(console: Any, report: Any) -> None:
     findings = report.findings
     who = f"as {findings.account}" if findings.account else "anonymously"
+    login = f" (and {findings.logins} login)" if findings.logins else ""
     console.print(f"Probed {findings.site} at {findings.api_url} {who}: {findings.requests} "
-                  "read-only requests.", highlight=False)
+                  f"read-only requests{login}.", highlight=False)
     table = Table(header_style="bold", box=box.SIMPLE_HEAD)
     for column in ("question", "answer", "evidence"):
         table.add_column(column)

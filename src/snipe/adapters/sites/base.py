@@ -62,6 +62,20 @@ class SlotInfo:
     def full(self) -> bool:
         return not self.is_available or self.participation_count >= self.capacity
 
+    @property
+    def hall_id(self) -> int | None:
+        """The sub-hall's resource id, from whichever field named it."""
+        if self.hall_field == "bookableProductId":
+            return self.product_id
+        return self.linked_product_id if self.hall_field else None
+
+    @property
+    def location_product_id(self) -> int:
+        """The location's own product id (the field that does not name the hall)."""
+        if self.hall_field == "bookableProductId" and self.linked_product_id is not None:
+            return self.linked_product_id
+        return self.product_id
+
 
 @dataclass(frozen=True)
 class Participation:

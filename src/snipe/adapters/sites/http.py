@@ -223,14 +223,10 @@ class ApiClient(ApiChannel):
                 raise failure
             await self._sleep(wait)
 
-    async def lookup(self, session: SiteSession | None, location: Location,
-                     sub_location: str | None, start: datetime, now: datetime
-                     ) -> SlotInfo | None:
-        """One look at the list for the slot starting at `start` (None: not listed).
-
-        The search is narrow (two hours either side, no relations) so the answer is small; the
-        same search of another account already in flight is joined, not repeated.
-        """
+    def lookup_request(self, session: SiteSession | None, location: Location, start: datetime,
+                       now: datetime) -> httpx.Request:
+        """The search for the slot starting at `start`: narrow (two hours either side, no
+        relations) so the answer is small, once the site's time convention is known."""
         if self.facts.times is None:
             # Until the time convention is known, search whole days: a narrow answer could be
             # read an hour or two off, and booking the wrong hour is worse than a larger answer.
@@ -239,7 +235,15 @@ class ApiClient(ApiChannel):
             since, until = since - timedelta(days=1), since + timedelta(days=2)
         else:
             since, until = start - timedelta(hours=2), start + timedelta(hours=2)
-        request = self.slots_request(session, location, since, until, now, joins=())
+        return self.slots_request(session, location, since, until, now, joins=())
+
+    async def lookup(self, session: SiteSession | None, location: Location,
+                     sub_location: str | None, start: datetime, now: datetime,
+                     request: httpx.Request | None = None) -> SlotInfo | None:
+        """One look at the list for the slot starting at `start` (None: not listed), with
+        `request` when it was built before the instant. The same search of another account
+        already in flight is joined, not repeated."""
+        request = request or self.lookup_request(session, location, start, now)
         return pick(self.slots_of(await self._shared_lookup(request)), location, sub_location,
                     start)
 

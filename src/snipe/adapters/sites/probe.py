@@ -49,13 +49,14 @@ class Findings:
     requests: int = 0
     items: list[Finding] = field(default_factory=list)
     account: str | None = None
+    logins: int = 0  # logins the account's reading needed (not among `requests`)
 
     def get(self, key: str) -> Any:
         return next((f.value for f in self.items if f.key == key), None)
 
     def to_json(self) -> dict[str, Any]:
         return {"site": self.site, "api_url": self.api_url, "probed_at": self.probed_at,
-                "requests": self.requests, "account": self.account,
+                "requests": self.requests, "account": self.account, "logins": self.logins,
                 "findings": {f.key: f.to_json() for f in self.items}}
 
     def facts(self, previous: SiteFacts | None = None) -> SiteFacts:
@@ -144,6 +145,7 @@ async def probe(profile: SiteProfile, *, transport: httpx.AsyncBaseTransport | N
     budget = RequestBudget(profile.max_requests_per_unlock_per_account, "probe")
     api = ApiClient(profile, timeout_s=timeout_s, transport=transport)
     prober = Prober(profile, api, recorder)
+    logins = getattr(driver, "logins", 0)
     try:
         with charging(budget):
             reading = await _read_site(prober)
@@ -151,11 +153,10 @@ async def probe(profile: SiteProfile, *, transport: httpx.AsyncBaseTransport | N
                 reading.bookings = await _read_bookings(prober, driver, creds)
     finally:
         await api.close()
-    findings = Findings(profile.name, profile.api_url,
-                        prober.now().isoformat().replace("+00:00", "Z"),
-                        prober.sent, read_findings(profile, reading),
-                        creds.account if creds else None)
-    return findings
+    return Findings(profile.name, profile.api_url,
+                    prober.now().isoformat().replace("+00:00", "Z"), prober.sent,
+                    read_findings(profile, reading), creds.account if creds else None,
+                    getattr(driver, "logins", 0) - logins)
 
 
 async def _read_site(prober: Prober) -> Reading:

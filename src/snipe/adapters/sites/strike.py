@@ -79,6 +79,7 @@ class Striker:
     def __init__(self, driver: Any) -> None:
         self.driver = driver
         self._lists: dict[tuple[str, date], tuple[float, list[SlotInfo]]] = {}
+        self._lookups: dict[tuple[str, str, datetime], httpx.Request] = {}
 
     @property
     def profile(self) -> Any:
@@ -100,9 +101,22 @@ class Striker:
         target = self.target(creds, location, sub_location, day, hour)
         slots = await self._day_list(creds, target.location, day)
         slot = pick(slots, target.location, sub_location, target.start)
+        api: ApiClient = self.driver.api(creds.account)
+        session = await self.driver.session(creds)
         if slot is None:
+            # Not listed yet: the lookup the instant will need is built now instead.
+            self._lookups[(creds.account, target.location.name, target.start)] = (
+                api.lookup_request(session, target.location, target.start,
+                                   poll_moment(target.unlock)))
             return None
-        return self.ref(self.driver.api(creds.account), await self.driver.session(creds), slot)
+        return self.ref(api, session, slot)
+
+    def prebuilt_lookup(self, account: str, target: Target, moment: datetime
+                        ) -> httpx.Request | None:
+        """The lookup built at resolve time, if it is the one for this poll's moment."""
+        if moment != poll_moment(target.unlock):
+            return None
+        return self._lookups.pop((account, target.location.name, target.start), None)
 
     async def _day_list(self, creds: Credentials, location: Location,
                         day: date) -> list[SlotInfo]:
@@ -213,11 +227,13 @@ class _Run:
         offset = (at - self.t.unlock).total_seconds()
         try:
             if self.ref is None:
-                # The search's "now" is the poll's moment to a tenth of a second: accounts
-                # polling together send the same search, and it leaves once for all of them.
-                moment = at.replace(microsecond=at.microsecond // 100_000 * 100_000)
+                moment = poll_moment(at)
+                prebuilt = self.s.prebuilt_lookup(self.t.creds.account, self.t, moment)
+                if prebuilt is not None and prebuilt.headers.get("authorization") != \
+                        f"Bearer {session.token.reveal()}":
+                    prebuilt = None  # built with a token since renewed
                 slot = await self.api.lookup(session, self.t.location, self.t.sub_location,
-                                             self.t.start, moment)
+                                             self.t.start, moment, prebuilt)
                 if slot is None:
                     self._absent(offset, SlotNotOpen(f"{self.name()} is not listed yet"))
                     return session
@@ -300,6 +316,12 @@ class _Run:
             if strict:  # cannot tell whether it landed: never send it twice
                 raise failure from None
             return None
+
+
+def poll_moment(at: datetime) -> datetime:
+    """A poll's moment to a tenth of a second, the "now" of its search: accounts polling
+    together send the same search, and it leaves once for all of them."""
+    return at.replace(microsecond=at.microsecond // 100_000 * 100_000)
 
 
 def _body_of(request: httpx.Request) -> dict[str, Any]:
