@@ -10,6 +10,7 @@ there. A 429 is waited out, a failed POST is checked on the site before it is se
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -309,6 +310,8 @@ class _Run:
                          f"waitlist ({what})", entry.id, cancelled)
 
     async def _landed(self, strict: bool, failure: Exception) -> Participation | None:
+        """The booking if the site holds it. When the site cannot say, `strict` re-raises
+        `failure` (a POST that may have landed is never sent again blind)."""
         try:
             return await self.d.landed(self.t.creds, self.t.location, self.t.sub_location,
                                        self.t.start, strict=True)
@@ -325,6 +328,4 @@ def poll_moment(at: datetime) -> datetime:
 
 
 def _body_of(request: httpx.Request) -> dict[str, Any]:
-    import json
-
     return json.loads(request.content)
