@@ -36,9 +36,15 @@ class Credentials:
 
 @dataclass(frozen=True)
 class SlotInfo:
-    """One bookable slot as the site lists it."""
+    """One bookable slot as the site lists it.
 
-    booking_id: int
+    `booking_id` is None for a slot the site books by its `params` alone (halls on some
+    deployments). `product_id` and `linked_product_id` are the item's `bookableProductId` and
+    `linkedProductId` exactly as listed (which of them names the sub-hall varies by site);
+    `start_text`/`end_text` are its times as written, copied into a booking's `params`.
+    """
+
+    booking_id: int | None
     location: str
     sub_location: str | None
     start: datetime
@@ -48,10 +54,27 @@ class SlotInfo:
     is_available: bool = True
     capacity: int = 1
     participation_count: int = 0
+    start_text: str | None = None
+    end_text: str | None = None
+    hall_field: str | None = None  # the item field that named the sub-hall, when one did
 
     @property
     def full(self) -> bool:
         return not self.is_available or self.participation_count >= self.capacity
+
+    @property
+    def hall_id(self) -> int | None:
+        """The sub-hall's resource id, from whichever field named it."""
+        if self.hall_field == "bookableProductId":
+            return self.product_id
+        return self.linked_product_id if self.hall_field else None
+
+    @property
+    def location_product_id(self) -> int:
+        """The location's own product id (the field that does not name the hall)."""
+        if self.hall_field == "bookableProductId" and self.linked_product_id is not None:
+            return self.linked_product_id
+        return self.product_id
 
 
 @dataclass(frozen=True)
@@ -66,6 +89,7 @@ class Participation:
     start: datetime
     end: datetime | None = None
     via: str = "api"
+    status: int | None = None  # the site's participation status (1 booked, 3 waitlist)
 
 
 @dataclass

@@ -84,23 +84,35 @@ def bundled_chromium(playwright: Any) -> str | None:
 class BrowserPool:
     """One headless Chromium for every account; each account gets its own context.
 
-    Contexts are opened for a strike window and closed after it (`close_context`), the process
-    stays until `close()`.
+    Contexts are opened for a login or a strike window and closed after it (`close_context`).
+    With `idle_close_s` set, the browser process (and Playwright's driver) close once no context
+    is left for that long, and start again when one is needed: a daemon idles without a
+    Chromium. Without it, the process stays until `close()`.
     """
 
     def __init__(self, configured: str | None = None, *, headless: bool = True,
-                 timeout_s: float = 10.0) -> None:
+                 timeout_s: float = 10.0, idle_close_s: float | None = None) -> None:
         self._configured = configured
         self._headless = headless
         self.timeout_s = timeout_s
+        self.idle_close_s = idle_close_s
         self._playwright: Any = None
         self._browser: Any = None
         self._contexts: dict[str, Any] = {}
         self._lock = asyncio.Lock()
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._idle_task: asyncio.Task[None] | None = None
         self.executable: Path | None = None
         self.source: str | None = None
+        self.launches = 0
+
+    @property
+    def running(self) -> bool:
+        """Whether a browser process is up right now."""
+        return self._browser is not None
 
     async def browser(self) -> Any:
+        self._cancel_idle()
         async with self._lock:
             if self._browser is None or not self._browser.is_connected():
                 await self._launch()
@@ -122,6 +134,7 @@ class BrowserPool:
             raise BrowserMissing(f"Chromium at {path} did not start ({first}); "
                                  + INSTALL_HINT) from None
         self.executable, self.source = path, source
+        self.launches += 1
         log.info("browser started: %s (%s)", path, source)
 
     async def context(self, account: str, storage_state: dict[str, Any] | None = None) -> Any:
@@ -140,13 +153,55 @@ class BrowserPool:
         context = self._contexts.pop(account, None)
         if context is not None:
             await _quietly(context.close())
+        if not self._contexts:
+            await self._idle()
 
     async def close_contexts(self) -> None:
         for account in list(self._contexts):
             await self.close_context(account)
 
+    async def _idle(self) -> None:
+        """No context is left: close the browser now, or after `idle_close_s` unless one is
+        opened meanwhile."""
+        if self.idle_close_s is None or self._browser is None:
+            return
+        self._cancel_idle()
+        if self.idle_close_s <= 0:
+            await self._shut()
+            return
+        loop = asyncio.get_running_loop()
+        self._idle_timer = loop.call_later(self.idle_close_s, self._idle_due)
+
+    def _idle_due(self) -> None:
+        self._idle_timer = None
+        if not self._contexts:
+            self._idle_task = asyncio.ensure_future(self._shut())
+
+    def _cancel_idle(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    async def _shut(self) -> None:
+        async with self._lock:
+            if self._contexts:  # a context was opened meanwhile: still needed
+                return
+            if self._browser is not None:
+                await _quietly(self._browser.close())
+                self._browser = None
+                log.info("browser closed (idle)")
+            if self._playwright is not None:
+                await _quietly(self._playwright.stop())
+                self._playwright = None
+
     async def close(self) -> None:
-        await self.close_contexts()
+        self._cancel_idle()
+        for account in list(self._contexts):
+            context = self._contexts.pop(account)
+            await _quietly(context.close())
+        if self._idle_task is not None:
+            await _quietly(self._idle_task)
+            self._idle_task = None
         if self._browser is not None:
             await _quietly(self._browser.close())
             self._browser = None

@@ -1,8 +1,11 @@
 """What can go wrong at a booking site, as our own error types, each with a one-line message.
 
-The site answers refusals as `status + {"code", "message"}` (see the sandbox API contract); the
-mapping below turns them into types the engine can act on: retry (`TransientError`), give up
-(`PermanentError`), re-login (`AuthExpired`), or investigate (`SiteChanged`, with artifacts).
+A site answers refusals either coded (`status + {"code", "message"}`) or in NestJS's default
+body (`{"statusCode", "message", "error"}`, the message a string or a list). Both are read by
+status and words: the profile's refusal terms (`terms.SiteTerms`) name which code or wording
+means what, and the mapping below turns it into a type the engine can act on: retry
+(`TransientError`), give up (`PermanentError`), re-login (`AuthExpired`), or investigate
+(`SiteChanged`, with artifacts).
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+from snipe.adapters.sites.budget import BudgetExhausted
 from snipe.errors import NotFoundError, PermanentError, TransientError
+
+__all__ = ["BudgetExhausted"]  # re-exported: the engine imports every site error from here
 
 
 class SlotNotOpen(TransientError):
@@ -34,6 +40,25 @@ class LimitReached(PermanentError):
     def __init__(self, message: str, rule: str = "") -> None:
         super().__init__(message)
         self.rule = rule  # "hour", "location" or "" when the site does not say
+
+
+class AlreadyBooked(LimitReached):
+    """The account already holds this very slot (the driver then reads it back as won)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, rule="slot")
+
+
+class Waitlisted(SlotFull):
+    """The slot was full and the site put the account on its waitlist (`201` with the waitlist
+    status): not a booking. `participation_id` is the entry (cancel it with it); `cancelled`
+    says whether the driver already did."""
+
+    def __init__(self, message: str, participation_id: int | None, cancelled: bool = False
+                 ) -> None:
+        super().__init__(message)
+        self.participation_id = participation_id
+        self.cancelled = cancelled
 
 
 class AuthExpired(PermanentError):
@@ -95,20 +120,34 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 def parse_refusal(body: bytes | str) -> tuple[str, str] | None:
-    """`(code, message)` of a JSON refusal body, or None when it is not one."""
+    """`(code, message)` of a JSON refusal body, or None when it is not one.
+
+    Coded bodies give a `code`; NestJS bodies give no code (their `error` is the HTTP reason,
+    e.g. "Forbidden") and a `message` that may be a list (validation failures): it is joined.
+    """
     try:
         data = json.loads(body)
     except (ValueError, TypeError):
         return None
     if not isinstance(data, dict):
         return None
-    code = data.get("code") or data.get("error") or ""
-    message = data.get("message") or data.get("detail") or ""
+    code = data.get("code") or ""
+    message = data.get("message") or data.get("detail") or data.get("error") or ""
     if not isinstance(code, str):
         code = str(code)
-    if not isinstance(message, str):
+    if isinstance(message, list):
+        message = "; ".join(str(m) for m in message)
+    elif not isinstance(message, str):
         message = json.dumps(message)[:200]
     return code, message
+
+
+def _terms(terms: Any) -> Any:
+    if terms is None:
+        from snipe.adapters.sites.terms import SiteTerms
+
+        return SiteTerms()
+    return terms
 
 
 def refusal_error(
@@ -118,43 +157,52 @@ def refusal_error(
     *,
     account: str = "",
     action: str = "request",
+    terms: Any = None,
 ) -> Exception | None:
     """The error for a non-success answer, or None when the answer is not a known refusal.
 
     None means "unexpected": the caller saves artifacts and raises `SiteChanged` (or falls back
-    to the page when booking).
+    to the page when booking). `terms` (a `SiteTerms`) names the codes and wordings; the
+    built-in defaults when not given.
     """
     headers = headers or {}
     who = f" for {account}" if account else ""
     refusal = parse_refusal(body)
     code, detail = refusal if refusal else ("", "")
-    detail = f": {detail}" if detail else ""
     if status == 429:
         after = retry_after_seconds(headers.get("retry-after") or headers.get("Retry-After"))
         wait = f", retry after {after:g}s" if after is not None else ""
         return RateLimited(f"site rate-limited the {action}{who}{wait}", retry_after=after)
     if status >= 500:
         return SiteUnavailable(f"site answered {status} to the {action}{who}")
+    category = _terms(terms).category(code, detail) if refusal is not None else None
     if status == 401:
-        if code == "invalid_credentials":
+        if category == "bad_login":
             return LoginFailed(f"wrong NetID/email or password for {account or 'the account'}",
                                account=account)
         return AuthExpired(f"session{who} expired or was refused ({code or status}); log in again")
-    known: dict[str, Any] = {
-        "not_open_yet": (SlotNotOpen, "slot is not open for booking yet"),
-        "slot_started": (SlotStarted, "slot has already started"),
-        "full": (SlotFull, "slot is full"),
-        "limit_hour": (LimitReached, "account already holds a booking in that hour that day"),
-        "limit_location": (LimitReached,
-                           "account already holds a booking at that location that day"),
-        "not_found": (BookingNotFound, "site does not know that booking"),
-    }
-    if code in known:
-        kind, text = known[code]
-        message = f"{action}{who} refused: {text}"
-        if kind is LimitReached:
-            return LimitReached(message, rule=code.removeprefix("limit_"))
-        return kind(message)
-    if status == 404 and refusal is not None:
-        return BookingNotFound(f"{action}{who} refused: site does not know that id{detail}")
-    return None
+    # A 400 is a request the site could not read: ours is out of date, whatever it says.
+    if status not in (403, 404, 409, 410, 422) or category in (None, "auth", "bad_login"):
+        return None
+    return typed_refusal(category, f"{action}{who} refused", detail)
+
+
+def typed_refusal(category: str, prefix: str, detail: str) -> Exception:
+    said = f" ({detail[:160]})" if detail else ""
+    if category == "not_open":
+        return SlotNotOpen(f"{prefix}: slot is not open for booking yet{said}")
+    if category == "started":
+        return SlotStarted(f"{prefix}: slot has already started{said}")
+    if category == "full":
+        return SlotFull(f"{prefix}: slot is full{said}")
+    if category == "held":
+        return AlreadyBooked(f"{prefix}: account already holds this slot{said}")
+    if category in ("limit_hour", "limit_location", "limit"):
+        rule = category.removeprefix("limit").lstrip("_")
+        text = {"hour": "account already holds a booking in that hour that day",
+                "location": "account already holds a booking at that location that day",
+                "": "account has reached a booking limit"}[rule]
+        return LimitReached(f"{prefix}: {text}{said}", rule=rule)
+    if category == "not_found":
+        return BookingNotFound(f"{prefix}: site does not know that booking{said}")
+    return BookingRefused(f"{prefix}: not allowed{said}")

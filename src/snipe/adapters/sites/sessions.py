@@ -6,12 +6,15 @@ login per account per day is enough; the driver reuses it until it is near expir
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from snipe.adapters.paths import ensure_private_dir, sessions_dir, write_private
 from snipe.adapters.secrets import Secret, Vault
@@ -73,3 +76,63 @@ class SessionStore:
 
     def drop(self, site: str, account: str) -> None:
         self.path_for(site, account).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    expires_at: datetime  # by the site's clock
+    left_s: float  # seconds left from the moment it was read
+
+
+def jwt_claims(token: str) -> dict[str, Any] | None:
+    """The payload of a JWT (unverified: we only read our own token's expiry), or None."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, TypeError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def _epoch(value: Any) -> float | None:
+    """`issuedAt` as the app stores it: epoch seconds (or milliseconds), or an ISO time."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) / 1000 if value > 1e11 else float(value)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def token_expiry(token: str, issued_at: Any, expires_in: Any, default_lifetime_s: float,
+                 server_now: datetime) -> Lifetime:
+    """When a token read just after its login expires.
+
+    Its lifetime is the JWT's own `exp - iat` when it has them, else `expiresIn`, else the
+    profile's; it runs from `issuedAt` (epoch seconds, as the app stores it) or `iat`. The
+    seconds left are counted from now by the token's lifetime alone, so a site clock we have
+    not measured yet cannot make a fresh token look expired (or eternal).
+    """
+    claims = jwt_claims(token) or {}
+    exp, iat = _epoch(claims.get("exp")), _epoch(claims.get("iat"))
+    if exp is not None and iat is not None and exp > iat:
+        lifetime = exp - iat
+    else:
+        try:
+            lifetime = float(expires_in) if expires_in else float(default_lifetime_s)
+        except (TypeError, ValueError):
+            lifetime = float(default_lifetime_s)
+    issued = _epoch(issued_at) or iat
+    if exp is not None:
+        expires = datetime.fromtimestamp(exp, UTC)
+    elif issued is not None:
+        expires = datetime.fromtimestamp(issued + lifetime, UTC)
+    else:
+        expires = server_now + timedelta(seconds=lifetime)
+    return Lifetime(expires, lifetime)
