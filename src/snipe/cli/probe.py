@@ -39,7 +39,6 @@ def probe(
     handful of read-only requests, and keep it as the site's facts."""
     from snipe.errors import ConfigError
     from snipe.profiles import DEFAULT_PROFILE, load_profile
-    from snipe.services.site_ops import run
 
     if base_url is not None:
         parsed = urlparse(base_url)
@@ -49,8 +48,8 @@ def probe(
         profile = load_profile(site or DEFAULT_PROFILE, base_url)
     except ConfigError as exc:
         abort(str(exc), 2)
-    report = run(_probe(ctx, profile, record, login))
     context = ctx_of(ctx)
+    report = context.run(_probe(ctx, profile, record, login))
     if json_out:
         print_json(context.console, report.to_json())
         return
@@ -64,19 +63,16 @@ async def _probe(ctx: typer.Context, profile: Any, record: Path | None, login: s
     if login is None:
         return await probe_and_keep(profile, record=record)
     from snipe.errors import ConfigError
-    from snipe.services.site_ops import account_credentials, open_driver
+    from snipe.services.context import account_of
 
-    store = ctx_of(ctx).store()
-    account_profile, creds = account_credentials(store, login)
+    services = ctx_of(ctx).services()
+    account_profile, creds = account_of(services, login)
     if account_profile.api_url != profile.api_url:
         raise ConfigError(f"account {login} books at {account_profile.name} "
                           f"({account_profile.api_url}), not at {profile.api_url}: probe that "
                           "site, or leave out --login")
-    driver = open_driver(store, account_profile)
-    try:
-        return await probe_and_keep(profile, record=record, creds=creds, driver=driver)
-    finally:
-        await driver.close()
+    return await probe_and_keep(profile, record=record, creds=creds,
+                                driver=services.drivers.of(account_profile))
 
 
 def _render(console: Any, report: Any) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from snipe.adapters.clock import shoot_at
 from snipe.adapters.secrets import Secret
 from snipe.adapters.sites.base import Credentials
 from snipe.adapters.sites.browser import BrowserPool
@@ -23,7 +24,6 @@ from snipe.adapters.sites.x import XDriver
 from snipe.domain.slots import slot_start
 from snipe.profiles import load_profile
 from snipe.sandbox.testing import SandboxHandle, running_sandbox
-from snipe.services.shot import shoot_at
 
 from .live import BASE, iso_after, start_after
 

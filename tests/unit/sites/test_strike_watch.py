@@ -3,10 +3,11 @@ whose answer was lost, a refused token. The driver's clock and sleeps are inject
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
+from base_time import THURSDAY_13H
 from snipe.adapters.secrets import Secret
 from snipe.adapters.sites.base import Credentials
 from snipe.adapters.sites.budget import BudgetExhausted, RequestBudget
@@ -17,7 +18,7 @@ from snipe.profiles import load_profile
 
 from .fakes import FakeSite, Sleeps
 
-START = datetime(2026, 11, 26, 12, tzinfo=UTC)  # 13:00 in Delft, as the fake site lists it
+START = THURSDAY_13H  # 13:00 in Delft, as the fake site lists it
 UNLOCK = START - timedelta(hours=72)
 DAY, HOUR = START.astimezone(load_profile("sandbox").tz).date(), 13
 USER = Credentials("user1", Secret("pass1"), "api")
@@ -158,4 +159,5 @@ async def test_the_lookup_for_the_instant_is_built_when_resolving(driver, site):
     assert booked.booking_id == 501 and not driver.striker._lookups
     lookups = [r for r in site.requests if r.url.path.endswith("bookable-slots")]
     assert lookups[1] is prebuilt
-    assert '"availableFromDate":{"$gt":"2026-11-23T12:00:00.000Z"}' in prebuilt.url.params["s"]
+    now = UNLOCK.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert f'"availableFromDate":{{"$gt":"{now}"}}' in prebuilt.url.params["s"]
