@@ -14,6 +14,7 @@ from typing import Any
 from snipe.adapters.clock import FixedClock
 from snipe.adapters.secrets import Secret
 from snipe.adapters.sites.base import Credentials, Participation, SiteSession, SlotInfo
+from snipe.adapters.sites.budget import RequestBudget
 from snipe.adapters.sites.clock import ServerClock
 from snipe.adapters.sites.errors import (
     BookingNotFound,
@@ -22,6 +23,7 @@ from snipe.adapters.sites.errors import (
     SiteUnavailable,
     SlotFull,
     SlotNotOpen,
+    Waitlisted,
 )
 from snipe.domain.records import (
     AccountRecord,
@@ -351,6 +353,8 @@ class FakeSite:
     gone: set[tuple[str, str | None, date, int]] = field(default_factory=set)
     down_until: datetime | None = None
     refuse_cancels: int = 0  # the next N cancels fail (the site is down for them)
+    waitlist: bool = False  # a full slot puts the account on its waitlist
+    waitlisted: dict[int, str] = field(default_factory=dict)  # entry -> account
     requests: list[str] = field(default_factory=list)
     ids: Any = field(default_factory=lambda: itertools.count(1000))
 
@@ -398,6 +402,9 @@ class FakeSite:
             self.requests.append("cancel")
             raise SiteUnavailable("site answered 503 to the cancel")
         self._up("cancel")
+        if self.waitlisted.get(participation) == account:
+            del self.waitlisted[participation]
+            return
         held = self.held.get(participation)
         if held is None or held[0] != account:
             raise BookingNotFound(f"no booking {participation} of yours")
@@ -416,6 +423,9 @@ class FakeDriver:
         self.logins = 0
         self.sessions: dict[str, SiteSession] = {}
         self.closed = False
+        self.lists_early = False  # the site lists slots before they unlock
+        self.resolved: list[tuple[Any, ...]] = []
+        self.struck: list[tuple[Any, ...]] = []
 
     def server_now(self) -> datetime:
         return self.site.clock.now()
@@ -468,6 +478,37 @@ class FakeDriver:
         start = slot_start(day, hour, self.profile.tz)
         return Participation(participation, participation, 100, location, sub_location, start,
                              start + timedelta(hours=1), via or "api")
+
+    def request_budget(self, account: str = "") -> RequestBudget:
+        return RequestBudget(self.profile.max_requests_per_unlock_per_account, account)
+
+    async def resolve(self, creds: Credentials, location: str, sub_location: str | None,
+                      day: date, hour: int) -> tuple[str, ...] | None:
+        """A slot the site lists already resolves to a reference naming it and the account."""
+        self.site._up("slot list")
+        self.resolved.append((creds.account, location, sub_location, day, hour))
+        if self.site.clock.now() < self.site.unlock(self.location(location).name, day, hour) \
+                and not self.lists_early:
+            return None
+        return (creds.account, location, sub_location or "", day.isoformat(), str(hour))
+
+    async def strike(self, creds: Credentials, location: str, sub_location: str | None,
+                     day: date, hour: int, *, prepared: Any, budget: RequestBudget,
+                     cancel_waitlist: bool = False) -> Participation:
+        self.struck.append((creds.account, location, sub_location, day, hour, prepared,
+                            budget))
+        budget.charge("booking")
+        try:
+            return await self.book(creds, location, sub_location, day, hour)
+        except SlotFull as exc:
+            if not self.site.waitlist:
+                raise
+            entry = next(self.site.ids)
+            self.site.waitlisted[entry] = creds.account
+            left = cancel_waitlist and not self.site.refuse_cancels
+            if left:
+                del self.site.waitlisted[entry]
+            raise Waitlisted(f"{exc}: on the waitlist", entry, left) from exc
 
     async def cancel(self, creds: Credentials, participation_id: int) -> None:
         await self.session(creds)

@@ -200,4 +200,5 @@ def to_target(cfg: SnipeConfigIn, where: str, profile: SiteProfile, now: datetim
         fallback_strategy=cfg.fallback_strategy or "all_or_nothing",
         extra={"path": where},
         insurance=cfg.insurance or DEFAULT_INSURANCE,
+        waitlist=cfg.waitlist,
     )

@@ -183,6 +183,7 @@ class SnipeConfigIn(Strict):
     allow_evenings: bool = True
     accounts: list[str] | None = None
     insurance: str | None = None
+    waitlist: Literal["cancel", "keep"] = "cancel"
 
     @field_validator("insurance")
     @classmethod

@@ -16,7 +16,7 @@ from snipe.domain.rules import Holding
 from snipe.domain.scoring import ClockRange, Preferences
 from snipe.domain.site import SiteProfile
 from snipe.domain.slots import TimeWindow
-from snipe.domain.targets import DEFAULT_INSURANCE, Priority, Target
+from snipe.domain.targets import DEFAULT_INSURANCE, WAITLIST_CANCEL, Priority, Target
 from snipe.errors import PermanentError
 
 PRIMARY, BACKUP, FALLBACK, INSURANCE = "primary", "backup", "fallback", "insurance"
@@ -280,6 +280,7 @@ def target_to_dict(target: Target) -> dict[str, Any]:
         "fallback_strategy": target.fallback_strategy,
         "extra": dict(target.extra),
         "insurance": target.insurance,
+        "waitlist": target.waitlist,
     }
 
 
@@ -309,6 +310,7 @@ def target_from_dict(data: dict[str, Any]) -> Target:
         fallback_strategy=data.get("fallback_strategy", "all_or_nothing"),
         extra=dict(data.get("extra", {})),
         insurance=data.get("insurance", DEFAULT_INSURANCE),
+        waitlist=data.get("waitlist", WAITLIST_CANCEL),
     )
 
 

@@ -27,6 +27,11 @@ INSURANCE_POLICIES = (YIELD, KEEP, OFF)
 # attempts (21.9% full blocks against 4 peers under extreme contention, `off` 25.9%): the choice
 # of a target that must never end empty.
 DEFAULT_INSURANCE = OFF
+# A full slot may put the account on the site's waitlist (a `201` that is not a booking). `cancel`
+# leaves the waitlist at once: an entry promoted later would be a booking the plan never chose.
+# `keep` stays on it (the entry is reported, never counted as won).
+WAITLIST_CANCEL, WAITLIST_KEEP = "cancel", "keep"
+WAITLIST_POLICIES = (WAITLIST_CANCEL, WAITLIST_KEEP)
 _ACCEPT = re.compile(r"^accept_(\d+)_consecutive_hours?$")
 
 
@@ -68,11 +73,15 @@ class Target:
     fallback_strategy: str = "all_or_nothing"
     extra: dict[str, str] = field(default_factory=dict)
     insurance: str = DEFAULT_INSURANCE
+    waitlist: str = WAITLIST_CANCEL
 
     def __post_init__(self) -> None:
         if self.insurance not in INSURANCE_POLICIES:
             raise ValueError(f"unknown insurance policy {self.insurance!r} "
                              f"(use {', '.join(INSURANCE_POLICIES)})")
+        if self.waitlist not in WAITLIST_POLICIES:
+            raise ValueError(f"unknown waitlist policy {self.waitlist!r} "
+                             f"(use {', '.join(WAITLIST_POLICIES)})")
 
     @property
     def flexible(self) -> bool:

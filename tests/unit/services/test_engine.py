@@ -143,3 +143,61 @@ async def test_the_lead_covers_the_logins_a_strike_needs(w, schedule):
     assert report.next_wake is not None
     lead = (unlock - report.next_wake).total_seconds()
     assert lead >= 2 * 400
+
+
+async def test_slots_listed_before_their_unlock_are_struck_from_a_prepared_request(w, schedule):
+    driver = w.ctx.drivers.of(None)  # type: ignore[arg-type]
+    driver.lists_early = True
+    target = schedule()
+    reports = await run(Engine(w.ctx), w, target)
+    assert reports[-1].verdict == "won"
+    assert driver.resolved, "resolved at the wake, before the instant"
+    first = [s for s in driver.struck if s[5] is not None]
+    assert first and all(s[5][0] == s[0] for s in first)  # each its own account's request
+    # One fair-use budget per account per unlock: attempts of an account share it.
+    owners: dict[int, set[str]] = {}
+    for s in driver.struck:
+        owners.setdefault(id(s[6]), set()).add(s[0])
+    assert all(len(accounts) == 1 for accounts in owners.values())
+
+
+async def test_slots_not_listed_yet_are_looked_up_at_the_instant(w, schedule):
+    driver = w.ctx.drivers.of(None)  # type: ignore[arg-type]
+    target = schedule([X1], hours=1, window=("11:00", "12:00"))
+    reports = await run(Engine(w.ctx), w, target)
+    assert reports[-1].verdict == "won"
+    assert driver.resolved and all(s[5] is None for s in driver.struck)
+
+
+async def test_a_waitlist_entry_is_not_a_booking_and_is_left_by_default(w, schedule):
+    w.site.waitlist = True
+    for sub in ("X1 A", "X1 B"):
+        w.site.rivals[("X1", sub, THURSDAY, 11)] = w.site.unlock("X1", THURSDAY, 11)
+    target = schedule([X1], hours=1, window=("11:00", "12:00"))
+    reports = await run(Engine(w.ctx), w, target)
+    assert reports[-1].verdict == "failed"
+    assert w.site.held == {} and w.site.waitlisted == {}
+    causes = [e.message or "" for e in w.store.log if e.action == LogAction.FAILURE]
+    assert causes and all("waitlist" in c for c in causes)
+
+
+async def test_a_waitlist_entry_that_could_not_be_left_is_said(w, schedule):
+    w.site.waitlist = True
+    w.site.refuse_cancels = 50
+    w.site.rivals[("X1", "X1 A", THURSDAY, 11)] = w.site.unlock("X1", THURSDAY, 11)
+    w.site.rivals[("X1", "X1 B", THURSDAY, 11)] = w.site.unlock("X1", THURSDAY, 11)
+    target = schedule([X1], hours=1, window=("11:00", "12:00"))
+    await run(Engine(w.ctx), w, target)
+    assert w.site.waitlisted and w.site.held == {}
+    assert w.told.kinds.count("release_owed") == len(w.site.waitlisted)
+
+
+async def test_a_target_may_keep_its_waitlist_entries(w, schedule):
+    w.site.waitlist = True
+    w.site.rivals[("X1", "X1 A", THURSDAY, 11)] = w.site.unlock("X1", THURSDAY, 11)
+    w.site.rivals[("X1", "X1 B", THURSDAY, 11)] = w.site.unlock("X1", THURSDAY, 11)
+    target = schedule([X1], hours=1, window=("11:00", "12:00"), waitlist="keep")
+    reports = await run(Engine(w.ctx), w, target)
+    assert reports[-1].verdict == "failed"  # an entry is never counted as won
+    assert w.site.waitlisted and w.site.held == {}
+    assert "release_owed" not in w.told.kinds

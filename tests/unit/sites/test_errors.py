@@ -83,3 +83,13 @@ def test_retry_after_accepts_seconds_and_rejects_nonsense() -> None:
 def test_site_changed_message_names_the_artifacts(tmp_path) -> None:
     error = SiteChanged("the booking page changed", artifacts=tmp_path)
     assert str(tmp_path) in str(error)
+
+
+def test_retry_after_as_a_date_counts_from_the_answers_own_date() -> None:
+    sent = "Thu, 05 Nov 2026 10:00:00 GMT"
+    assert retry_after_seconds("Thu, 05 Nov 2026 10:00:30 GMT", sent) == 30.0
+    assert retry_after_seconds("Thu, 05 Nov 2026 09:59:00 GMT", sent) == 0.0
+    assert retry_after_seconds("Thu, 05 Nov 2026 10:00:30 GMT") is None  # no Date: no guess
+    error = refusal_error(429, body("rate_limited"),
+                          {"retry-after": "Thu, 05 Nov 2026 10:00:05 GMT", "date": sent})
+    assert isinstance(error, RateLimited) and error.retry_after == 5.0

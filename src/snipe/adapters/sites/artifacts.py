@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from snipe.adapters.clock import SystemClock
 from snipe.adapters.paths import artifacts_dir, ensure_private_dir, write_private
 
 log = logging.getLogger(__name__)
+_CLOCK = SystemClock()  # artifacts are stamped with the time they were saved, on this machine
 
 _SECRET_KEYS = re.compile(r"(token|password|secret|authorization)", re.IGNORECASE)
 _SECRET_IN_TEXT = re.compile(
@@ -43,7 +44,7 @@ def redact_text(text: str) -> str:
 
 
 def new_artifact_dir(what: str, account: str = "", base: Path | None = None) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = _CLOCK.now().strftime("%Y%m%dT%H%M%S%fZ")
     name = "-".join(p for p in (stamp, what, account) if p)
     safe = re.sub(r"[^A-Za-z0-9._@-]+", "_", name)[:120]
     return ensure_private_dir((base or artifacts_dir()) / safe)
@@ -65,7 +66,7 @@ def save_response(
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     safe_headers = {k: v for k, v in (headers or {}).items() if not _SECRET_KEYS.search(k)}
     meta = {"method": method, "url": url, "status": status, "headers": safe_headers,
-            "saved_at": datetime.now(UTC).isoformat()}
+            "saved_at": _CLOCK.now().isoformat()}
     write_private(directory / "response.json", json.dumps(meta, indent=2).encode())
     write_private(directory / "response-body.txt", redact_text(text).encode())
     return directory
@@ -88,7 +89,7 @@ async def save_page(
     except Exception as exc:
         log.debug("page HTML could not be read: %s", exc)
     meta = {"url": getattr(page, "url", ""), "note": note,
-            "saved_at": datetime.now(UTC).isoformat()}
+            "saved_at": _CLOCK.now().isoformat()}
     write_private(directory / "page.json", json.dumps(meta, indent=2).encode())
     if response_body is not None:
         text = (response_body.decode("utf-8", "replace") if isinstance(response_body, bytes)

@@ -133,6 +133,19 @@ class SiteDriver(Protocol):
         via: str | None = None,
     ) -> Participation: ...
 
+    def request_budget(self, account: str = "") -> Any:
+        """A fresh fair-use budget for one account's unlock."""
+
+    async def resolve(self, creds: Credentials, location: str, sub_location: str | None,
+                      day: date, hour: int) -> Any:
+        """Before the unlock: the slot with its booking request built (None: not listed yet)."""
+
+    async def strike(self, creds: Credentials, location: str, sub_location: str | None,
+                     day: date, hour: int, *, prepared: Any, budget: Any,
+                     cancel_waitlist: bool = False) -> Participation:
+        """At the instant: fire the prepared request or look the slot up, watching within
+        `budget` while it is not there yet."""
+
     async def cancel(self, creds: Credentials, participation_id: int) -> None: ...
 
     async def my_bookings(self, creds: Credentials, since: datetime) -> list[Participation]: ...

@@ -102,8 +102,9 @@ class BookingNotFound(NotFoundError):
     """The booking (participation) or slot id is unknown to the site, or not this account's."""
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """`Retry-After` as seconds: either a number or an HTTP date (relative to its own Date)."""
+def retry_after_seconds(value: str | None, date: str | None = None) -> float | None:
+    """`Retry-After` as seconds: either a number or an HTTP date, counted from the answer's own
+    `Date` (`date`; None without it: the caller's default wait applies)."""
     if not value:
         return None
     try:
@@ -111,10 +112,8 @@ def retry_after_seconds(value: str | None) -> float | None:
     except ValueError:
         pass
     try:
-        from datetime import UTC, datetime
-
-        when = parsedate_to_datetime(value)
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+        when, sent = parsedate_to_datetime(value), parsedate_to_datetime(date or "")
+        return max(0.0, (when - sent).total_seconds())
     except (TypeError, ValueError):
         return None
 
@@ -170,7 +169,8 @@ def refusal_error(
     refusal = parse_refusal(body)
     code, detail = refusal if refusal else ("", "")
     if status == 429:
-        after = retry_after_seconds(headers.get("retry-after") or headers.get("Retry-After"))
+        after = retry_after_seconds(headers.get("retry-after") or headers.get("Retry-After"),
+                                    headers.get("date") or headers.get("Date"))
         wait = f", retry after {after:g}s" if after is not None else ""
         return RateLimited(f"site rate-limited the {action}{who}{wait}", retry_after=after)
     if status >= 500:

@@ -39,7 +39,8 @@ class RequestMeter(httpx.AsyncBaseTransport):
         self.total += 1
         response = await self.inner.handle_async_request(request)
         if response.status_code == 429:
-            self.rate_limited = retry_after_seconds(response.headers.get("retry-after")) or 0.0
+            self.rate_limited = retry_after_seconds(response.headers.get("retry-after"),
+                                                     response.headers.get("date")) or 0.0
         return response
 
     async def aclose(self) -> None:

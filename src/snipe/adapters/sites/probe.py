@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from snipe.adapters.clock import Clock, SystemClock
 from snipe.adapters.sites.base import Credentials
 from snipe.adapters.sites.budget import RequestBudget, charging
 from snipe.adapters.sites.clock import parse_date_header
@@ -97,10 +98,12 @@ class ProbeFailed(SnipeError):
 class Prober:
     """Sends the probe's requests through one anonymous client, counting and recording."""
 
-    def __init__(self, profile: SiteProfile, api: ApiClient, recorder: Recorder | None) -> None:
+    def __init__(self, profile: SiteProfile, api: ApiClient, recorder: Recorder | None,
+                 clock: Clock) -> None:
         self.profile = profile
         self.api = api
         self.recorder = recorder
+        self.clock = clock
         self.sent = 0
         self.site_now: datetime | None = None
 
@@ -122,7 +125,7 @@ class Prober:
         return Answer(response.status_code, data, response.text[:300], date)
 
     def now(self) -> datetime:
-        return self.site_now or datetime.now(UTC)
+        return self.site_now or self.clock.now()
 
     async def slots(self, name: str, locations: list[Location], since: datetime,
                     until: datetime, keys: bool = True, joins: tuple[str, ...] = WEB_JOINS
@@ -138,13 +141,14 @@ class Prober:
 
 async def probe(profile: SiteProfile, *, transport: httpx.AsyncBaseTransport | None = None,
                 record: Path | None = None, creds: Credentials | None = None,
-                driver: Any = None, timeout_s: float = 10.0) -> Findings:
+                driver: Any = None, timeout_s: float = 10.0, clock: Clock | None = None
+                ) -> Findings:
     """Probe `profile`'s site (read-only; an account's bookings only with `creds` and the
     `driver` that logs it in). Raises `ProbeFailed` (or a site error) when it cannot."""
     recorder = Recorder(record) if record is not None else None
     budget = RequestBudget(profile.max_requests_per_unlock_per_account, "probe")
     api = ApiClient(profile, timeout_s=timeout_s, transport=transport)
-    prober = Prober(profile, api, recorder)
+    prober = Prober(profile, api, recorder, clock or SystemClock())
     logins = getattr(driver, "logins", 0)
     try:
         with charging(budget):
@@ -161,7 +165,7 @@ async def probe(profile: SiteProfile, *, transport: httpx.AsyncBaseTransport | N
 
 async def _read_site(prober: Prober) -> Reading:
     profile = prober.profile
-    reading = Reading()
+    reading = Reading(prober.now())
     for loc in profile.locations:
         if loc.product_id is not None:
             reading.products[loc.name] = await prober.get(f"product {loc.name}",

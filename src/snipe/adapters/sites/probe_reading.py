@@ -34,7 +34,7 @@ class Finding:
 
 @dataclass
 class Reading:
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime  # the site's, or ours until it said
     products: dict[str, Answer] = field(default_factory=dict)
     lists: list[tuple[list[Location], Answer]] = field(default_factory=list)
     without_keys: Answer | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -50,7 +50,7 @@ class SlotRef:
     member_id: int
     body: dict[str, Any] = field(repr=False)
     request: httpx.Request = field(repr=False, compare=False)
-    resolved_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    resolved_at: datetime  # by the site's clock
 
     @property
     def booking_id(self) -> int | None:

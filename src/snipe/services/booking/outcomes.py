@@ -3,9 +3,10 @@ the site's errors to results, used by every path that books."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from snipe.adapters.sites.budget import BudgetExhausted
 from snipe.adapters.sites.errors import (
     LimitReached,
     LoginFailed,
@@ -29,6 +30,7 @@ class AttemptResult:
     claim: int | None = None  # the local booking row claimed for it
     in_doubt: bool = False  # the site may hold it: the next reconciliation finds out
     sub_location: str | None = None  # where it landed, when the site says
+    error: BaseException | None = field(default=None, repr=False, compare=False)  # what failed
 
     @property
     def outcome(self) -> Outcome:
@@ -41,6 +43,10 @@ class AttemptResult:
 
 def result_of(exc: BaseException) -> tuple[str, bool]:
     """(the planner's result, whether the booking may have landed anyway)."""
+    if isinstance(exc, BudgetExhausted):
+        # The watch stopped at the fair-use bound: what it last met decides (a slot still
+        # absent is not open; a POST it could not confirm may have landed).
+        return result_of(exc.last_error) if exc.last_error is not None else (NOT_OPEN, False)
     if isinstance(exc, (SlotFull, SlotStarted)):
         return FULL, False
     if isinstance(exc, LimitReached):
@@ -70,7 +76,8 @@ def cause_of(exc: BaseException) -> str:
 def failed(attempt: Attempt, exc: BaseException, elapsed_ms: float,
            claim: int | None = None) -> AttemptResult:
     result, doubt = result_of(exc)
-    return AttemptResult(attempt, result, None, elapsed_ms, cause_of(exc), claim, doubt)
+    return AttemptResult(attempt, result, None, elapsed_ms, cause_of(exc), claim, doubt,
+                         error=exc)
 
 
 def won(attempt: Attempt, booked: Any, elapsed_ms: float, claim: int | None) -> AttemptResult:

@@ -35,6 +35,8 @@ from snipe.services.targets.planstate import load_state, save_decision
 log = logging.getLogger(__name__)
 
 Shot = Callable[[], Awaitable[float]]  # waits for the instant; returns how late it fired (ms)
+# Books one attempt for the account whose credentials it is given (default: `driver.book`).
+Book = Callable[[Any, Attempt], Awaitable[Any]]
 
 
 def claim(ctx: Context, target_id: int | None, profile: SiteProfile, attempts: list[Attempt]
@@ -60,8 +62,10 @@ def claim(ctx: Context, target_id: int | None, profile: SiteProfile, attempts: l
 
 
 async def fire(ctx: Context, driver: Any, claimed: list[tuple[Attempt, int]], *,
-               shot: Shot | None = None, **burst: Any) -> tuple[list[AttemptResult], float]:
-    """Fire every claimed attempt at once (after `shot`, which times the instant)."""
+               shot: Shot | None = None, book: Book | None = None, **burst: Any
+               ) -> tuple[list[AttemptResult], float]:
+    """Fire every claimed attempt at once (after `shot`, which times the instant), each through
+    `book` (the engine's prepared strike) or the driver's plain booking bounded by `burst`."""
     creds: dict[str, Any] = {}
     unusable: dict[str, SnipeError] = {}
     for netid in dict.fromkeys(a.account for a, _ in claimed):
@@ -76,8 +80,11 @@ async def fire(ctx: Context, driver: Any, claimed: list[tuple[Attempt, int]], *,
             return failed(a, unusable[a.account], 0.0, cid)
         began = ctx.clock.monotonic()
         try:
-            booked = await driver.book(creds[a.account], a.location, a.sub_location, a.day,
-                                       a.hour, **burst)
+            if book is not None:
+                booked = await book(creds[a.account], a)
+            else:
+                booked = await driver.book(creds[a.account], a.location, a.sub_location, a.day,
+                                           a.hour, **burst)
         except SnipeError as exc:
             return failed(a, exc, (ctx.clock.monotonic() - began) * 1000, cid)
         except Exception as exc:  # a driver bug must not lose the other attempts

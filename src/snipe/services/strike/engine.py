@@ -17,17 +17,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from snipe.adapters.sites.errors import LoginFailed
+from snipe.adapters.sites.errors import LoginFailed, Waitlisted
 from snipe.domain.decision import Decision, Release, Strike
 from snipe.domain.events import EventKind
-from snipe.domain.ledger import ERROR
+from snipe.domain.ledger import ERROR, Attempt
 from snipe.domain.records import ClockReading, TargetRecord
 from snipe.domain.site import SiteProfile
 from snipe.domain.slots import slot_start, unlock_instant
 from snipe.domain.status import TargetState
+from snipe.domain.targets import WAITLIST_CANCEL
 from snipe.errors import SnipeError
 from snipe.services.booking.outcomes import AttemptResult, cause_of
-from snipe.services.booking.path import claim, fire, record, replan
+from snipe.services.booking.path import Book, claim, fire, record, replan
 from snipe.services.booking.reconcile import needs_reconcile, reconcile
 from snipe.services.booking.releases import settle_releases
 from snipe.services.context import AccountQuarantined, Context, account_of, quarantine
@@ -41,6 +42,7 @@ LOGIN_MARGIN_S = 20.0  # on top of the logins a strike needs: the clock, connect
 LATE_WARNING = timedelta(minutes=10)  # a strike re-planned this soon after its unlock came late
 RETRY_AFTER_ERROR_S = 30.0  # a wake-up that failed on the site comes back this soon
 RECHECK_S = 2.0  # attempts in doubt are checked again this soon
+RESOLVE_BEFORE_S = 0.5  # slots are resolved ahead only when the instant is further than this
 
 
 @dataclass
@@ -231,6 +233,7 @@ class Engine:
         deadline = driver.clock.local_for(strike.fire_at)
         clock = self.ctx.clock
         shot_at: list[float] = []
+        book = await self._prepare(target, driver, [a for a, _ in claimed], deadline)
 
         async def shot() -> float:
             if deadline - clock.time() > REWARM_BEFORE_S + 0.5:
@@ -244,10 +247,9 @@ class Engine:
             shot_at.append(clock.time())
             return late
 
-        fired, jitter = await fire(self.ctx, driver, claimed, shot=shot,
-                                   burst_s=profile.burst_seconds,
-                                   max_requests=profile.max_requests_per_unlock_per_account)
+        fired, jitter = await fire(self.ctx, driver, claimed, shot=shot, book=book)
         results += fired
+        await self._leave_waitlists(target, driver, fired)
         unlock = first_unlock(profile, strike)
         # Lateness is against the unlock, for the first shot at it (a follow-up strike after the
         # outcomes of the first is not late: it is the plan's next step).
@@ -273,6 +275,60 @@ class Engine:
         log.info("strike %s at %s: %d/%d won, jitter %.2f ms", target.name,
                  strike.fire_at.isoformat(), report.won, len(results), jitter)
         return report
+
+    async def _prepare(self, target: TargetRecord, driver: Any, attempts: list[Attempt],
+                       deadline: float) -> Book:
+        """Resolve each slot before the instant, when the site lists it already, so the strike
+        is one prepared request; give each account one fair-use budget for the whole unlock.
+        A slot not listed yet (or a site that cannot say now) is looked up at the instant."""
+        policy = _waitlist_policy(target)
+        budgets: dict[str, Any] = {}
+        refs: dict[tuple[str, str, str | None, date, int], Any] = {}
+
+        def key(a: Attempt) -> tuple[str, str, str | None, date, int]:
+            return (a.account, a.location, a.sub_location, a.day, a.hour)
+
+        async def resolve(a: Attempt) -> None:
+            try:
+                refs[key(a)] = await driver.resolve(account_of(self.ctx, a.account)[1],
+                                                    a.location, a.sub_location, a.day, a.hour)
+            except SnipeError as exc:
+                log.info("could not resolve %s before the instant (%s); it is looked up then",
+                         a.describe(), exc)
+
+        if deadline - self.ctx.clock.time() > RESOLVE_BEFORE_S:
+            await asyncio.gather(*(resolve(a) for a in attempts))
+
+        async def book(creds: Any, a: Attempt) -> Any:
+            budget = budgets.setdefault(a.account, driver.request_budget(a.account))
+            return await driver.strike(creds, a.location, a.sub_location, a.day, a.hour,
+                                       prepared=refs.get(key(a)), budget=budget,
+                                       cancel_waitlist=policy == WAITLIST_CANCEL)
+
+        return book
+
+    async def _leave_waitlists(self, target: TargetRecord, driver: Any,
+                               fired: list[AttemptResult]) -> None:
+        """A waitlist entry the strike could not leave is left once more; one still there is
+        said (it would be a booking the plan never chose, were it promoted)."""
+        if _waitlist_policy(target) != WAITLIST_CANCEL:
+            return
+        for r in fired:
+            entry = r.error
+            if not isinstance(entry, Waitlisted) or entry.cancelled or \
+                    entry.participation_id is None:
+                continue
+            a = r.attempt
+            try:
+                await driver.cancel(account_of(self.ctx, a.account)[1], entry.participation_id)
+                continue
+            except SnipeError as exc:
+                log.warning("could not leave the waitlist of %s: %s", a.describe(), exc)
+            self.ctx.tell(EventKind.RELEASE_OWED,
+                          f"{target.name}: {a.account} is still on the waitlist of "
+                          f"{a.describe()} (entry {entry.participation_id}): leave it on the "
+                          "site, or it may become a booking the plan never chose",
+                          target.name, a.account)
 
     async def _warm(self, target: TargetRecord, driver: Any, strike: Strike
                     ) -> tuple[list[Any], list[AttemptResult]]:
@@ -305,6 +361,14 @@ class Engine:
             if r.won:
                 self.ctx.tell(EventKind.BOOKING_WON, f"{name}: {r.attempt.describe()} won in "
                               f"{r.latency_ms:.0f} ms", name, r.attempt.account)
+
+
+def _waitlist_policy(target: TargetRecord) -> str:
+    from snipe.domain.ledger import target_from_dict
+
+    if not target.plan_state or "target" not in target.plan_state:
+        return WAITLIST_CANCEL
+    return target_from_dict(target.plan_state["target"]).waitlist
 
 
 def first_unlock(profile: SiteProfile, strike: Strike) -> datetime:
