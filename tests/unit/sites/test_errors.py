@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, timedelta
+from email.utils import format_datetime
 
 import pytest
 
+from base_time import NOW
 from snipe.adapters.sites.errors import (
     AuthExpired,
     BookingNotFound,
@@ -86,10 +89,12 @@ def test_site_changed_message_names_the_artifacts(tmp_path) -> None:
 
 
 def test_retry_after_as_a_date_counts_from_the_answers_own_date() -> None:
-    sent = "Thu, 05 Nov 2026 10:00:00 GMT"
-    assert retry_after_seconds("Thu, 05 Nov 2026 10:00:30 GMT", sent) == 30.0
-    assert retry_after_seconds("Thu, 05 Nov 2026 09:59:00 GMT", sent) == 0.0
-    assert retry_after_seconds("Thu, 05 Nov 2026 10:00:30 GMT") is None  # no Date: no guess
-    error = refusal_error(429, body("rate_limited"),
-                          {"retry-after": "Thu, 05 Nov 2026 10:00:05 GMT", "date": sent})
+    def http_date(seconds: float) -> str:
+        return format_datetime((NOW + timedelta(seconds=seconds)).astimezone(UTC), usegmt=True)
+
+    sent = http_date(0)
+    assert retry_after_seconds(http_date(30), sent) == 30.0
+    assert retry_after_seconds(http_date(-60), sent) == 0.0
+    assert retry_after_seconds(http_date(30)) is None  # no Date: no guess
+    error = refusal_error(429, body("rate_limited"), {"retry-after": http_date(5), "date": sent})
     assert isinstance(error, RateLimited) and error.retry_after == 5.0
