@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from snipe.errors import ConfigError
 
-DEFAULT_VARIANT = "classic"
+DEFAULT_VARIANT = "likely"
 
 # How long before its unlock an early-listed slot already shows in the list. The real lead is
 # unknown (a Delft client saw gym slots more than a window ahead); a day covers the engine's wake.

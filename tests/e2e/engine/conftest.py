@@ -21,6 +21,7 @@ import pytest
 from snipe.adapters.sites.timeline import Timeline
 from snipe.bootstrap import bootstrap, close
 from snipe.sandbox.testing import running_sandbox
+from snipe.sandbox.variants import DEFAULT_VARIANT
 from snipe.services.accounts import add_account, check_accounts
 from snipe.services.context import Context
 from snipe.services.targets.schedule import schedule_file
@@ -34,9 +35,11 @@ FIRST_UNLOCK_IN_S = 4.0  # real seconds from the clock's start to the first unlo
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator:
+def sandbox(request: pytest.FixtureRequest) -> Iterator:
+    """The sandbox, playing the variant a test asks for (indirectly), else the default one."""
+    variant = getattr(request, "param", DEFAULT_VARIANT)
     with running_sandbox(accounts=4, bots="hall-rush", seed=7, rate_limit=0,
-                         real_speed=REAL_SPEED) as sb:
+                         real_speed=REAL_SPEED, variant=variant) as sb:
         yield sb
 
 
