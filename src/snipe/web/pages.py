@@ -91,7 +91,7 @@ def home(request: Request) -> Response:
 
 @router.get("/slots")
 def slots(request: Request, location: str | None = None, date: str | None = None,
-          days: int = 4) -> Response:
+          days: int = 7) -> Response:
     common = _common(request, "slots")
     ctx, profile, now = services(request), common["profile"], common["now"]
     span = slot_service.days_from(profile, now, parse_day(date, "date"), days)

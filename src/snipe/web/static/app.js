@@ -250,7 +250,10 @@ function addPriority(location) {
   select.name = "location";
   select.setAttribute("aria-label", "location");
   for (const name of names) select.add(new Option(name, name));
-  select.value = location || names[list.children.length % names.length];
+  // The first row defaults to the first location with halls (X1), the next ones follow it.
+  const halled = names.filter((n) => (subs[n] || []).length);
+  const order = [...halled, ...names.filter((n) => !halled.includes(n))];
+  select.value = location || order[list.children.length % order.length];
   const halls = document.createElement("span");
   halls.className = "subs";
   const fill = () => {
