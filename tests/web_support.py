@@ -73,7 +73,11 @@ class Api:
     async def send(self, method: str, path: str, body: Any = None, **params: Any
                    ) -> httpx.Response:
         return await self.client.request(method, path, json=body, params=params or None,
-                                         headers={CSRF_HEADER: self.csrf, "Origin": ORIGIN})
+                                         headers={CSRF_HEADER: self.csrf, "Origin": self.origin})
+
+    @property
+    def origin(self) -> str:
+        return str(self.client.base_url).rstrip("/")
 
     async def json(self, path: str, **params: Any) -> Any:
         response = await self.get(path, **params)

@@ -33,7 +33,7 @@ from snipe.web.auth import (
 )
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
-PUBLIC_PREFIXES = ("/login", "/static/", "/favicon.ico")
+PUBLIC_PREFIXES = ("/login", "/api/session", "/static/", "/favicon.ico")
 
 Scope = dict[str, Any]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -81,14 +81,13 @@ class Guard:
             return
         headers = Headers(scope=scope)
         cookies = cookie_parser(headers.get("cookie", ""))
+        if not cookies.get(CSRF_COOKIE):  # the login page's form needs it too
+            send = _with_csrf_cookie(send, scope.get("scheme") == "https")
         refusal = self._refusal(scope, headers, cookies)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        if cookies.get(CSRF_COOKIE):
-            await self.app(scope, receive, send)
-            return
-        await self.app(scope, receive, _with_csrf_cookie(send, scope.get("scheme") == "https"))
+        await self.app(scope, receive, send)
 
     def _refusal(self, scope: Scope, headers: Headers, cookies: dict[str, str]
                  ) -> Response | None:
