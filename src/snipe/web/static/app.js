@@ -48,7 +48,7 @@ function words(seconds) {
   const m = Math.floor(s / 60); s -= m * 60;
   const pad = (n) => String(n).padStart(2, "0");
   if (d) return `${d}d ${h}h ${pad(m)}m`;
-  if (h) return `${h}h ${pad(m)}m`;
+  if (h) return `${h}h ${pad(m)}m ${pad(s)}s`;
   return `${m}m ${pad(s)}s`;
 }
 
