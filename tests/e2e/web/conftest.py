@@ -136,4 +136,5 @@ async def screenshot(page: Any, name: str) -> None:
     folder = os.environ.get(SHOTS_ENV)
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
+        await page.evaluate("window.scrollTo(0, 0)")  # the sticky header stays on top
         await page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from base_time import MONDAY, TUESDAY
+from base_time import MONDAY, THURSDAY, TUESDAY
 from snipe.bootstrap import close
 from snipe.services.booking.manual import book_slot
 
@@ -143,17 +143,18 @@ async def test_creating_a_target_through_the_form(page, dashboard: Dashboard) ->
     await page.fill("input[name=consecutive_hours]", "2")
     await page.fill("input[name=window_end]", "15:00")
     await page.check("input[name=when][value=range]")
-    await page.fill("input[name=range_start]", TUESDAY.isoformat())
-    await page.fill("input[name=range_end]", TUESDAY.isoformat())
+    await page.fill("input[name=range_start]", THURSDAY.isoformat())
+    await page.fill("input[name=range_end]", THURSDAY.isoformat())
     await page.fill("input[name=preferred_times]", "13:00-15:00")
     await page.click("button[data-action=plan-target]")
     await expect(problems).to_have_count(0)
     best = page.locator("table.candidates tbody tr").first  # the W_C ranking, best first
-    await expect(best).to_contain_text(TUESDAY.isoformat())
+    await expect(best).to_contain_text(THURSDAY.isoformat())
     await expect(page.locator("#plan")).to_contain_text("not saved yet")
     await page.click("#target-form button[type=submit]")
     await expect(page.locator("#flash")).to_contain_text("Saved")
     await expect(page.locator("#targets")).to_contain_text("form block")
+    await expect(page.locator("#plan-strikes tbody tr").first).to_contain_text("X1")
     await screenshot(page, "targets")
     async with httpx.AsyncClient(base_url=dashboard.url,
                                  headers={"Authorization": f"Bearer {dashboard.token}"}) as api:

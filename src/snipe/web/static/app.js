@@ -269,7 +269,9 @@ function addPriority(location) {
   };
   select.addEventListener("change", fill);
   const most = document.createElement("label");
-  most.innerHTML = `max accounts <input type="number" name="max_accounts" min="1" value="1">`;
+  // An account books a location once a day: an N-hour hall block needs N accounts.
+  const hours = Number(targetForm.elements.consecutive_hours.value) || 1;
+  most.innerHTML = `max accounts <input type="number" name="max_accounts" min="1" value="${hours}">`;
   const remove = document.createElement("button");
   remove.type = "button";
   remove.textContent = "×";
@@ -331,6 +333,13 @@ function cellText(row, values) {
   }
 }
 
+function scrolling(table) {
+  const wrap = document.createElement("div");
+  wrap.className = "scroll";
+  wrap.append(table);
+  return wrap;
+}
+
 function showPlan(plan, saved) {
   const box = document.getElementById("plan");
   box.replaceChildren();
@@ -354,7 +363,7 @@ function showPlan(plan, saved) {
           s.avoid_time_penalty, s.weekend_evening_bonus, s.total + (c.needs_confirmation ? " ⚠" : "")]);
         table.tBodies[0].append(row);
       }
-      box.append(table);
+      box.append(scrolling(table));
     }
   }
   const table = document.createElement("table");
@@ -367,7 +376,7 @@ function showPlan(plan, saved) {
       where, s.accounts.join(", "), s.state]);
     table.tBodies[0].append(row);
   }
-  box.append(table);
+  box.append(scrolling(table));
   for (const w of plan.warnings) {
     const p = document.createElement("p");
     p.className = "warning";
