@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.suite import Report
+from bench.web_time import line as web_line
 
 LABELS = {
     "floor": "physical floor: raw POST on an open socket at the instant (bookingId known)",
@@ -82,7 +83,10 @@ def markdown(report: Report) -> str:
         shown = "–" if rate is None else f"{rate:.0%}"
         lines.append(f"| `{bot}` | {shown} | {contested} |")
     lines += ["", f"`snipe status` with 1,000 strikes in the store: {results['status_s']:.3f} s "
-              "(median wall time of the CLI, a fresh process per run).", "",
+              "(median wall time of the CLI, a fresh process per run)."]
+    if details.get("web"):
+        lines += ["", web_line(details["web"])]
+    lines += ["",
               "| design target | measured | met |", "|---|---:|:---:|"]
     for key, (met, figure) in verdicts(results).items():
         mark = "–" if met is None else ("yes" if met else "**no**")

@@ -26,6 +26,7 @@ from bench.scaling import measure_scaling
 from bench.site import site_process
 from bench.stats import METHODS, REFERENCES, percentile, summary
 from bench.status_time import time_status
+from bench.web_time import time_first_paint
 from bench.winrate import duel
 from snipe.adapters.sites.x import XDriver
 from snipe.profiles import load_profile
@@ -153,6 +154,8 @@ async def measure_all(plan: Plan, progress: Progress) -> Report:
 
     progress(f"snipe status with 1,000 strikes: {plan.status_runs} runs")
     status_s, status_runs, strikes = await asyncio.to_thread(time_status, plan.status_runs)
+    progress("web dashboard first paint with 1,000 strikes")
+    web = await asyncio.to_thread(time_first_paint, max(3, plan.status_runs))
 
     absolute = [abs(j) for j in jitters]
     results = {
@@ -188,6 +191,7 @@ async def measure_all(plan: Plan, progress: Progress) -> Report:
         "win_rate": {bot: {"contested": d.contested, "won": d.won,
                            "uncontested": d.uncontested} for bot, d in duels.items()},
         "status": {"strikes": strikes, "runs_s": status_runs},
+        "web": web,
     }
     return Report(results, details)
 

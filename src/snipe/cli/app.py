@@ -131,7 +131,7 @@ def _register() -> None:
     app.add_typer(sandbox.app, name="sandbox")
     for module in ("schedule", "status", "daemon", "accounts", "jobs", "bookings",
                    "log", "book", "doctor", "notify", "stats", "monitor", "simulate", "demo",
-                   "probe"):
+                   "probe", "slots", "calendar", "web"):
         try:
             __import__(f"snipe.cli.{module}")
         except ModuleNotFoundError as exc:  # a command module not written yet

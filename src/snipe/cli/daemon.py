@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from snipe.cli.app import app, ctx_of
+from snipe.cli.web import check_web, start_web
 
 
 @app.command()
@@ -26,6 +27,9 @@ def daemon(
         min=0)] = 45.0,
     monitor_budget: Annotated[int, typer.Option(
         "--monitor-budget", help="Most requests one poll for freed slots may send.", min=1)] = 12,
+    web: Annotated[str | None, typer.Option(
+        "--web", metavar="[HOST:]PORT", help="Also serve the web dashboard there (e.g. 8788; "
+        "any address but loopback asks for the token of `snipe web token`).")] = None,
 ) -> None:
     """Run in the foreground: wake before each unlock instant, strike, release, repeat."""
     import asyncio
@@ -40,6 +44,8 @@ def daemon(
     )
 
     app_ctx = ctx_of(ctx)
+    if web:
+        check_web(app_ctx, web)
     settings = app_ctx.settings(lead_s=lead, poll_s=poll,
                                 monitor_interval_s=max(monitor_interval, 10.0)
                                 if monitor_interval > 0 else 0.0,
@@ -63,6 +69,7 @@ def daemon(
                 raise DaemonRunning(f"another daemon ({other}) runs on this database")
             runner.install_signals()
             runner.report_missed()
+            dashboard = await start_web(services, web) if web and not once else None
             try:
                 if once:
                     reports = await runner.run_once(within * 60)
@@ -74,6 +81,8 @@ def daemon(
                                           "Ctrl-C to stop.", highlight=False)
                     await runner.serve()
             finally:
+                if dashboard is not None:
+                    await dashboard.stop()
                 await runner.close()
 
         try:

@@ -14,33 +14,6 @@ FileArg = Annotated[Path, typer.Argument(help="The bookings file (see bookings.e
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
-def _plan_dict(result, now) -> dict:  # type: ignore[no-untyped-def]
-    plans = []
-    for plan in result.plans:
-        entry = {
-            "target": plan.target.name,
-            "day": None if plan.day is None else plan.day.isoformat(),
-            "consecutive_hours": plan.target.length,
-            "accepts_hours": plan.target.min_length,
-            "explanation": plan.explanation,
-            "warnings": plan.warnings,
-        }
-        if plan.target.flexible:
-            entry["candidates"] = [
-                {"day": c.block.day.isoformat(), "start": f"{c.block.start_hour:02d}:00",
-                 "end": f"{c.block.end_hour:02d}:00", "score": c.score.breakdown(),
-                 "needs_confirmation": c.score.needs_confirmation}
-                for c in plan.candidates[:10]
-            ]
-        plans.append(entry)
-    return {
-        "now": now.isoformat(),
-        "strikes": [s.to_dict(now) for s in result.strikes],
-        "targets": plans,
-        "warnings": result.warnings,
-    }
-
-
 def _render_candidates(console, result) -> None:  # type: ignore[no-untyped-def]
     from rich.table import Table
 
@@ -103,7 +76,7 @@ def schedule(
         load_bookings(file, now)  # an invalid file creates nothing, not even the data dir
         result = schedule_file(app_ctx.services(), file, now)
     if json_out:
-        data = _plan_dict(result, now)
+        data = result.to_dict(now)
         data["written"] = result.written
         print_json(app_ctx.console, data)
         return
@@ -128,7 +101,7 @@ def plan(ctx: typer.Context, file: FileArg, json_out: JsonOpt = False) -> None:
     now = app_ctx.clock().now()
     result = _preview(app_ctx, file, now)
     if json_out:
-        print_json(app_ctx.console, _plan_dict(result, now))
+        print_json(app_ctx.console, result.to_dict(now))
         return
     warn(app_ctx.err, result.warnings)
     _explain(app_ctx.console, result)

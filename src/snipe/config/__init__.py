@@ -4,7 +4,14 @@ flexible (preference-scored) targets and weekly repeats.
 `load_bookings` reports every problem at once, each with its JSON path, and never writes anything.
 """
 
-from snipe.config.load import LoadedBookings, json_path, load_bookings, read_json, to_target
+from snipe.config.load import (
+    LoadedBookings,
+    json_path,
+    load_bookings,
+    load_bookings_data,
+    read_json,
+    to_target,
+)
 from snipe.config.models import (
     AccountIn,
     BookingsFile,
@@ -18,6 +25,6 @@ from snipe.config.models import (
 
 __all__ = [
     "AccountIn", "BookingsFile", "DateRangeIn", "LoadedBookings", "NotificationsIn", "PriorityIn",
-    "SiteIn", "SnipeConfigIn", "TimeWindowIn", "json_path", "load_bookings", "read_json",
-    "to_target",
+    "SiteIn", "SnipeConfigIn", "TimeWindowIn", "json_path", "load_bookings", "load_bookings_data",
+    "read_json", "to_target",
 ]

@@ -103,11 +103,21 @@ def _site_of(raw: Any) -> SiteIn:
 
 def load_bookings(path: Path, now: datetime, profile_dir: Path | None = None) -> LoadedBookings:
     """Parse and validate a bookings file against its site profile, as of `now`."""
+    loaded = load_bookings_data(read_json(path), now, str(path), profile_dir)
+    loaded.path = path
+    loaded.warnings[:0] = _file_warnings(path, loaded.file, loaded.profile)
+    return loaded
+
+
+def load_bookings_data(raw: Any, now: datetime, source: str,
+                       profile_dir: Path | None = None) -> LoadedBookings:
+    """Validate a bookings document already parsed (a file's JSON, a form's), with the same
+    models and messages as a file; `source` names it in the error's first line."""
     from snipe.profiles import load_profile
 
-    raw = read_json(path)
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a JSON object", [("$", "not an object")])
+        raise ConfigError(f"{source}: the top level must be a JSON object",
+                          [("$", "not an object")])
     site = _site_of(raw)
     profile = load_profile(site.profile, site.base_url, profile_dir)
     problems = _duplicate_netids(raw)
@@ -116,28 +126,30 @@ def load_bookings(path: Path, now: datetime, profile_dir: Path | None = None) ->
     except ValidationError as exc:
         problems += _problems(exc)
     if problems:
-        raise ConfigError(f"{path}: {len(problems)} problem(s)", problems)
-    warnings = _warnings(path, parsed, profile)
+        raise ConfigError(f"{source}: {len(problems)} problem(s)", problems)
+    warnings = _warnings(parsed, profile)
     targets = [to_target(cfg, where, profile, now) for where, cfg in parsed.configs()]
     names = [t.name for t in targets]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(
-            f"{path}: target names repeat: {', '.join(dupes)}",
+            f"{source}: target names repeat: {', '.join(dupes)}",
             [("$.snipe_configs", f"name {n!r} is used twice") for n in dupes],
         )
-    return LoadedBookings(path, parsed, profile, targets, warnings)
+    return LoadedBookings(Path(source), parsed, profile, targets, warnings)
 
 
-def _warnings(path: Path, parsed: BookingsFile, profile: SiteProfile) -> list[str]:
-    warnings = []
+def _file_warnings(path: Path, parsed: BookingsFile, profile: SiteProfile) -> list[str]:
     # Sandbox accounts are throw-away; real ones deserve the warning.
     if parsed.holds_passwords and os.name == "posix" and profile.name != "sandbox":
         mode = path.stat().st_mode
         if mode & (stat.S_IRGRP | stat.S_IROTH):
-            warnings.append(
-                f"{path} holds passwords and is readable by other users: run chmod 600 {path}"
-            )
+            return [f"{path} holds passwords and is readable by other users: run chmod 600 {path}"]
+    return []
+
+
+def _warnings(parsed: BookingsFile, profile: SiteProfile) -> list[str]:
+    warnings = []
     for where, cfg in parsed.configs():
         for i, p in enumerate(cfg.priorities):
             loc = profile.location(p.location)

@@ -87,3 +87,13 @@ def test_a_tiny_run_measures_every_part_and_has_the_documented_shape():
                for row in report.results["scaling"])
     assert set(report.results["win_rate"]) == {"fast"}
     assert report.details["status"]["strikes"] == 1000
+
+
+def test_the_web_first_paint_is_timed_over_a_thousand_strikes():
+    from bench.web_time import line, time_first_paint
+
+    result = time_first_paint(runs=1, strikes=1000)
+    assert result["strikes"] == 1000
+    assert set(result["pages"]) == {"/", "/slots", "/bookings", "/targets", "/accounts"}
+    assert all(p["bytes"] > 0 for p in result["pages"].values())
+    assert line(result).startswith("Web dashboard, first paint on the server with 1,000 strikes")

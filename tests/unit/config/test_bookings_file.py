@@ -183,3 +183,19 @@ def test_warns_when_others_can_read_passwords(tmp_path, frozen_now):
     assert any("chmod 600" in w for w in loaded.warnings)
     quiet = load_bookings(write(tmp_path, SEED_FORMAT, mode=0o600), frozen_now)
     assert not any("chmod 600" in w for w in quiet.warnings)
+
+
+def test_a_document_gets_the_same_problems_and_messages_as_a_file(tmp_path, frozen_now) -> None:
+    from snipe.config import load_bookings_data
+
+    data = {**SEED_FORMAT, "snipe_config": {**SEED_FORMAT["snipe_config"],
+                                            "consecutive_hours": 0, "time_window": {
+                                                "start": "18:00", "end": "11:00"}}}
+    with pytest.raises(ConfigError) as from_file:
+        load_bookings(write(tmp_path, data), frozen_now)
+    with pytest.raises(ConfigError) as from_form:
+        load_bookings_data(data, frozen_now, "web form")
+    assert from_form.value.problems == from_file.value.problems
+    assert str(from_form.value).startswith("web form: ")
+    loaded = load_bookings_data(SEED_FORMAT, frozen_now, "web form")
+    assert loaded.targets[0].length == 3 and loaded.warnings == []

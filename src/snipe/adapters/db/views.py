@@ -16,6 +16,7 @@ from snipe.adapters.db.models import (
     Account,
     Booking,
     BookingLog,
+    Lease,
     SlotAvailability,
     Strike,
     Target,
@@ -139,3 +140,43 @@ class SqlViews:
             SlotAvailability.booking_date.between(first, last))).all()
         return [(r.site_profile, r.location, r.sub_location, r.booking_date,
                  SlotHour.parse(r.time_slot).hour, r.is_available, r.last_checked) for r in rows]
+
+    def slot_rows(self, first: date, last: date
+                  ) -> list[tuple[str, str, str | None, date, int, bool, int | None, datetime]]:
+        """(site, location, sub, day, hour, available, remaining, checked) of every slot seen."""
+        rows = self.session.scalars(select(SlotAvailability).where(
+            SlotAvailability.booking_date.between(first, last))).all()
+        return [(r.site_profile, r.location, r.sub_location, r.booking_date,
+                 SlotHour.parse(r.time_slot).hour, r.is_available, r.remaining_capacity,
+                 r.last_checked) for r in rows]
+
+    # -- the daemon and the live feed ------------------------------------------------------
+
+    def lease(self, name: str) -> tuple[str, datetime] | None:
+        """Who holds the lease `name`, until when (None: nobody ever took it, or it was
+        dropped)."""
+        row = self.session.get(Lease, name)
+        return None if row is None else (row.holder, row.expires_at)
+
+    def log_after(self, last_id: int, limit: int = 200) -> list[LogEntry]:
+        """Log rows newer than `last_id`, oldest first (what a live feed has not shown yet)."""
+        query = (select(BookingLog, Account.netid)
+                 .outerjoin(Account, Account.id == BookingLog.account_id)
+                 .where(BookingLog.id > last_id).order_by(BookingLog.id).limit(limit))
+        return [LogEntry(r.action, r.booking_date, SlotHour.parse(r.time_slot), r.location,
+                         r.sub_location, netid, r.error_message, r.execution_time_ms,
+                         r.strike_id, r.timestamp, r.id)
+                for r, netid in self.session.execute(query).all()]
+
+    def last_log_id(self) -> int:
+        return int(self.session.scalar(select(func.max(BookingLog.id))) or 0)
+
+    def strikes_changed(self, since: datetime) -> list[tuple[StrikeRecord, str]]:
+        """Strikes fired (executed) at or after `since`."""
+        return self._strikes(select(Strike).where(Strike.executed_at >= since)
+                             .order_by(Strike.executed_at))
+
+    def target_states(self) -> dict[int, tuple[str, str]]:
+        """id -> (name, state) of every target."""
+        return {i: (n, s) for i, n, s in self.session.execute(
+            select(Target.id, Target.name, Target.state)).all()}

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from snipe.config import LoadedBookings, load_bookings
+from snipe.config import LoadedBookings, load_bookings, load_bookings_data
 from snipe.domain.ledger import PlanState
 from snipe.domain.plan import TargetPlan, plan_target
 from snipe.domain.records import AccountRecord, TargetRecord
@@ -43,6 +44,35 @@ class ScheduleResult:
     @property
     def warnings(self) -> list[str]:
         return self.loaded.warnings + [w for p in self.plans for w in p.warnings]
+
+    def to_dict(self, now: datetime) -> dict[str, Any]:
+        """What `snipe plan --json` prints: the strikes, each target's plan in words and, for a
+        flexible target, its best candidate blocks with their W_C scores."""
+        return {
+            "now": now.isoformat(),
+            "strikes": [s.to_dict(now) for s in self.strikes],
+            "targets": [_plan_entry(plan) for plan in self.plans],
+            "warnings": self.warnings,
+        }
+
+
+def _plan_entry(plan: TargetPlan) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "target": plan.target.name,
+        "day": None if plan.day is None else plan.day.isoformat(),
+        "consecutive_hours": plan.target.length,
+        "accepts_hours": plan.target.min_length,
+        "explanation": plan.explanation,
+        "warnings": plan.warnings,
+    }
+    if plan.target.flexible:
+        entry["candidates"] = [
+            {"day": c.block.day.isoformat(), "start": f"{c.block.start_hour:02d}:00",
+             "end": f"{c.block.end_hour:02d}:00", "score": c.score.breakdown(),
+             "needs_confirmation": c.score.needs_confirmation}
+            for c in plan.candidates[:10]
+        ]
+    return entry
 
 
 def _fingerprint(spec: dict[str, object], target: Target) -> str:
@@ -93,7 +123,17 @@ def plan_file(reader: Callable[[], UnitOfWork] | None, path: Path, now: datetime
               ) -> ScheduleResult:
     """Validate and plan, as `schedule` would (with the store's accounts and what its targets
     already hold, when there is a store to `reader`), writing nothing."""
-    loaded = load_bookings(path, now)
+    return _plan(reader, load_bookings(path, now), now)
+
+
+def plan_data(reader: Callable[[], UnitOfWork] | None, data: Any, now: datetime,
+              source: str = "form") -> ScheduleResult:
+    """`plan_file` for a bookings document already parsed (the web form's)."""
+    return _plan(reader, load_bookings_data(data, now, source), now)
+
+
+def _plan(reader: Callable[[], UnitOfWork] | None, loaded: LoadedBookings, now: datetime
+          ) -> ScheduleResult:
     plans = []
     if reader is None:
         usable = [a.netid for a in loaded.file.accounts if a.is_active]
@@ -141,9 +181,20 @@ def _upsert_accounts(ctx: Context, uow: UnitOfWork, loaded: LoadedBookings) -> d
 
 
 def schedule_file(ctx: Context, path: Path, now: datetime) -> ScheduleResult:
-    """Validate, import accounts, plan every target and save it all in one transaction."""
-    loaded = load_bookings(path, now)
-    source = str(path.resolve())
+    """Validate, import accounts, plan every target and save it all in one transaction; targets
+    gone from the file since it was last scheduled are removed."""
+    return _save(ctx, load_bookings(path, now), str(path.resolve()), now, sweep=True)
+
+
+def schedule_data(ctx: Context, data: Any, now: datetime, source: str = "form"
+                  ) -> ScheduleResult:
+    """`schedule_file` for a bookings document already parsed (the web form's): the same
+    validation and messages; the targets it names are added or updated, no other is touched."""
+    return _save(ctx, load_bookings_data(data, now, source), source, now, sweep=False)
+
+
+def _save(ctx: Context, loaded: LoadedBookings, source: str, now: datetime, sweep: bool
+          ) -> ScheduleResult:
     site = loaded.file.site
     specs = dict(loaded.file.configs())
     with ctx.uow() as uow:
@@ -171,16 +222,8 @@ def schedule_file(ctx: Context, path: Path, now: datetime) -> ScheduleResult:
             for key in ("created", "updated", "unchanged", "cancelled"):
                 setattr(result, key, getattr(result, key) + counts[key])
             kept_ids.append(record.id)
-        for gone in uow.targets.of_source(source):  # targets deleted from the file
-            if gone.id in kept_ids or gone.state == TargetState.REMOVED:
-                continue
-            gone.state = TargetState.REMOVED
-            uow.targets.save(gone)
-            for strike in uow.strikes.of_target(gone.id):  # type: ignore[arg-type]
-                if strike.status == StrikeStatus.SCHEDULED:
-                    strike.status = StrikeStatus.CANCELLED
-                    uow.strikes.save(strike)
-                    result.cancelled += 1
+        if sweep:
+            result.cancelled += _remove_gone(uow, source, kept_ids)
         tz = loaded.profile.timezone
         for target_id, plan in zip(kept_ids, result.plans, strict=True):
             rows = {s.key: s for s in uow.strikes.of_target(target_id)}
@@ -195,3 +238,19 @@ def schedule_file(ctx: Context, path: Path, now: datetime) -> ScheduleResult:
 
         save_notify_settings(ctx.settings.home, settings_from_file(loaded.file.notifications))
     return result
+
+
+def _remove_gone(uow: UnitOfWork, source: str, kept_ids: list[int]) -> int:
+    """Targets deleted from their file: removed, their waiting strikes cancelled."""
+    cancelled = 0
+    for gone in uow.targets.of_source(source):
+        if gone.id in kept_ids or gone.state == TargetState.REMOVED:
+            continue
+        gone.state = TargetState.REMOVED
+        uow.targets.save(gone)
+        for strike in uow.strikes.of_target(gone.id):  # type: ignore[arg-type]
+            if strike.status == StrikeStatus.SCHEDULED:
+                strike.status = StrikeStatus.CANCELLED
+                uow.strikes.save(strike)
+                cancelled += 1
+    return cancelled
