@@ -136,7 +136,9 @@ def serve(options: dict[str, Any]) -> None:
 @contextlib.contextmanager
 def site_process(**options: Any) -> Iterator[BenchSite]:
     """A sandbox child process built from `SandboxConfig(**options)`; stopped on exit."""
-    options = {"rate_limit": 0, **options, "admin_token": secrets.token_urlsafe(18)}
+    # The raw references speak the classic variant's bare requests unless told otherwise.
+    options = {"rate_limit": 0, "variant": "classic", **options,
+               "admin_token": secrets.token_urlsafe(18)}
     config = SandboxConfig(**options)  # bad options fail here, in the parent
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)}

@@ -111,7 +111,10 @@ class SandboxHandle:
         return body["access_token"], body["member"]["id"]
 
     def slots(self, **query: Any) -> list[dict[str, Any]]:
-        """`GET /bookable-slots` with `query` as its filter (e.g. tagIds={"$in": [147]})."""
+        """`GET /bookable-slots` with `query` as its filter (e.g. tagIds={"$in": [147]}), and
+        the search keys the web app always sends (a variant may require them)."""
+        query.setdefault("availableFromDate", {"$gt": "2000-01-01T00:00:00.000Z"})
+        query.setdefault("availableTillDate", {"$lt": "2999-01-01T00:00:00.000Z"})
         response = self._public.get("/bookable-slots", params={"s": json.dumps(query)})
         response.raise_for_status()
         return response.json()["data"]

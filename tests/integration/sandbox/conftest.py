@@ -1,4 +1,8 @@
-"""A sandbox server per test module, reset before each test."""
+"""A sandbox server per test module, reset before each test.
+
+These modules test the replica's mechanics (rules, clock, faults, admin) with bare requests, so
+they pin the `classic` variant, whose answers take no search keys or joins; what each variant
+changes is tested in `test_variant_*`."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from .support import BASE, User
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxHandle]:
-    with running_sandbox(accounts=60, seed=7) as handle:
+    with running_sandbox(accounts=60, seed=7, variant="classic") as handle:
         yield handle
 
 

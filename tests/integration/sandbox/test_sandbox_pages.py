@@ -25,7 +25,7 @@ DAY = (BASE + timedelta(days=2)).date()
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxHandle]:
-    with running_sandbox(accounts=3) as handle:
+    with running_sandbox(accounts=3, variant="classic") as handle:  # the real page: *_likely
         yield handle
 
 

@@ -24,9 +24,13 @@ from snipe.sandbox.variants import (
 )
 
 
-def test_the_default_variant_is_classic_and_plays_the_sandbox_as_it_was():
-    assert DEFAULT_VARIANT == "classic"
-    played = SandboxConfig().play
+def test_the_default_variant_is_the_likely_real_site():
+    assert DEFAULT_VARIANT == "likely"
+    assert SandboxConfig().play == BUNDLES["likely"]
+
+
+def test_the_classic_variant_plays_the_sandbox_as_it_was():
+    played = SandboxConfig(variant="classic").play
     assert played == BUNDLES["classic"]
     assert played.json() == {
         "name": "classic", "listing": "at_unlock", "release_lag_s": 0.0, "hall_id": "linked",
