@@ -54,6 +54,18 @@ class SiteDrivers:
         driver = self._new(profile, **{**options, "transport": meter, "sleep": no_wait})
         return driver, meter
 
+    async def probe(self, profile: SiteProfile) -> Any:
+        """Probe how the site behaves (read-only, anonymous), keep the findings as its facts
+        and hand them to its open driver; the report says what changed since the last probe."""
+        from snipe.adapters.sites.probe import probe_and_keep
+
+        report = await probe_and_keep(profile, clock=self._clock,
+                                      transport=self._options.get("transport"))
+        driver = self._open.get((profile.name, profile.api_url))
+        if driver is not None and hasattr(driver, "adopt_facts"):
+            driver.adopt_facts()
+        return report
+
     async def close(self) -> None:
         for driver in self._open.values():
             try:

@@ -556,6 +556,12 @@ class FakeDrivers:
     def metered(self, profile: SiteProfile) -> tuple[FakeDriver, Any]:
         return self.driver, Meter()
 
+    async def probe(self, profile: SiteProfile) -> Any:
+        self.driver.site._up("probe")
+        return self.probed
+
+    probed: Any = None  # the report a probe returns (set by a test)
+
     async def close(self) -> None:
         await self.driver.close()
 

@@ -124,6 +124,7 @@ class Daemon:
         self._idle = asyncio.Event()
         self._idle.set()
         self._unreachable_since: datetime | None = None
+        self.probed_at: datetime | None = None
 
     # -- the lease: one daemon per database ---------------------------------------------------
 
@@ -262,6 +263,7 @@ class Daemon:
             if swept_at is None or now - swept_at > HOUSEKEEPING_EVERY:
                 swept_at = now
                 self._housekeep(now)
+            await self._probe_if_due(now)
             rolled = roll_weekly(self.ctx, now)
             with self.ctx.reader() as uow:
                 fresh = uow.targets.change_token()
@@ -272,6 +274,19 @@ class Daemon:
                     self.scheduler.wake_at(tid, now)
             with contextlib.suppress(SnipeError):
                 await settle_releases(self.ctx)
+
+    async def _probe_if_due(self, now: datetime) -> None:
+        """Once a day, away from strikes: how do the sites behave, and did that change?"""
+        from snipe.services.siteprobe import probe_due, probe_sites, sites_in_use
+
+        wakes = self.scheduler.jobs().values() if self.scheduler is not None else ()
+        if self._in_flight or not probe_due(self.probed_at, now, min(wakes, default=None)):
+            return
+        self.probed_at = now
+        try:
+            await probe_sites(self.ctx, sites_in_use(self.ctx))
+        except Exception:  # a look at the site must never stop the strikes
+            log.exception("the daily probe failed")
 
     async def _watch_freed_slots(self) -> None:
         from snipe.services.watch.monitor import SlotMonitor

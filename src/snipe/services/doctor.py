@@ -1,5 +1,6 @@
 """`snipe doctor`: is this machine ready to strike? Browser, database, key file, each account's
-login and the site's clock, one check each, each saying what it found."""
+login (checked at the site, not only saved), the site's clock and how the site behaves (the
+probe), one check each, each saying what it found."""
 
 from __future__ import annotations
 
@@ -61,6 +62,8 @@ async def check_login(ctx: Context, netid: str, fresh: bool) -> Check:
             await driver.forget(creds)
         logins = driver.logins
         session = await driver.session(creds)
+        # A saved session proves nothing about today: one authenticated read at the site does.
+        await driver.my_bookings(creds, ctx.clock.now())
     except AccountQuarantined as exc:
         return Check(name, "fail", str(exc))
     except LoginFailed as exc:
@@ -68,7 +71,7 @@ async def check_login(ctx: Context, netid: str, fresh: bool) -> Check:
         quarantine(ctx, netid, str(exc))
         return Check(name, "fail", f"{exc} (set aside until `snipe accounts add {netid}`)")
     except SnipeError as exc:
-        return Check(name, "fail", f"not checked: {exc}")
+        return Check(name, "fail", f"not checked at the site: {exc}")
     how = "new login" if driver.logins > logins else "saved session"
     left = driver.seconds_left(session) / 3600
     return Check(name, "ok", f"member {session.member_id}, {how}, valid {left:.1f} h")
@@ -84,8 +87,24 @@ async def check_clock(driver: Any) -> Check:
     return Check(name, state, clock.describe())
 
 
+async def check_site(ctx: Context, profile: Any) -> Check:
+    """Probe how the site behaves (read-only, anonymous) and keep it as the site's facts; a
+    change since the last probe is a warning that names it."""
+    name = f"site {profile.name}"
+    try:
+        report = await ctx.drivers.probe(profile)
+    except SnipeError as exc:
+        return Check(name, "warn", f"could not probe the site: {exc}")
+    summary = report.findings.summary()
+    if report.drift:
+        return Check(name, "warn", f"{summary}; changed since the last probe: "
+                                   + "; ".join(report.drift))
+    return Check(name, "ok", summary)
+
+
 async def doctor(ctx: Context, *, site: str | None = None, site_url: str | None = None,
-                 fresh_login: bool = False, browser: bool = True) -> list[Check]:
+                 fresh_login: bool = False, browser: bool = True, probe: bool = True
+                 ) -> list[Check]:
     """Every check, in order; a failing one never stops the next."""
     checks: list[Check] = []
     if browser:
@@ -108,4 +127,6 @@ async def doctor(ctx: Context, *, site: str | None = None, site_url: str | None 
         checks.append(Check("accounts", "warn", "no accounts yet: `snipe accounts add NETID`"))
     for profile in profiles.values():
         checks.append(await check_clock(ctx.drivers.of(profile)))
+        if probe:
+            checks.append(await check_site(ctx, profile))
     return checks

@@ -107,3 +107,24 @@ def test_doctor_checks_each_login_and_the_site_clock(snipe, sandbox) -> None:
     assert "user5" in result.out.split("login user5", 1)[1].splitlines()[0]
     assert "clock sandbox" in result.out and "time endpoint" in result.out
     assert "1 check(s) failed" in result.out
+
+
+def test_doctor_checks_a_saved_session_at_the_site_and_says_how_the_site_behaves(
+        snipe, sandbox) -> None:
+    add(snipe, sandbox, 6)  # logged in once: the session is saved
+    result = snipe("doctor", "--no-browser", "--site", "sandbox", "--site-url", sandbox.base_url,
+                   "--json")
+    assert result.code == 0, result.out + result.err
+    checks = {c["check"]: c for c in json.loads(result.out)["checks"]}
+    assert checks["login user6"]["state"] == "ok"
+    site = checks["site sandbox"]
+    assert site["state"] == "ok" and "listing early" in site["detail"]  # the likely variant
+    # The site goes down: the saved session alone no longer passes for a working login.
+    sandbox.faults("error500", path_prefix="/api/participations", count=10)
+    try:
+        down = snipe("doctor", "--no-browser", "--json")
+    finally:
+        sandbox.faults("none")
+    assert down.code == 1
+    login = {c["check"]: c for c in json.loads(down.out)["checks"]}["login user6"]
+    assert login["state"] == "fail" and "at the site" in login["detail"]

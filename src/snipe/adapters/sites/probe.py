@@ -60,6 +60,17 @@ class Findings:
                 "requests": self.requests, "account": self.account, "logins": self.logins,
                 "findings": {f.key: f.to_json() for f in self.items}}
 
+    def summary(self) -> str:
+        """The answers that decide how a strike is made, in one line."""
+        parts = [f"listing {self.get('listing') or 'unknown'}",
+                 f"errors {self.get('errors') or 'unknown'}"]
+        for key, label in (("hall_field", "hall id"), ("hall_booking_id", "hall bookingId")):
+            value = self.get(key)
+            if isinstance(value, dict) and value:
+                parts.append(f"{label} " + ", ".join(f"{k} {v}" for k, v in value.items()))
+        parts.append(f"{self.requests} requests")
+        return ", ".join(parts)
+
     def facts(self, previous: SiteFacts | None = None) -> SiteFacts:
         """These findings as site facts (what was learnt before and not probed is kept)."""
         facts = SiteFacts(self.site, self.api_url, probed_at=self.probed_at)

@@ -100,6 +100,17 @@ class XDriver:
             self._facts_seen = self._facts.to_json()
         return self._facts
 
+    def adopt_facts(self) -> None:
+        """Take the stored facts (a probe just saved them), keeping what this driver learnt."""
+        stored = load_facts(self.profile)
+        if stored is None or self._facts is None:
+            return
+        learnt = self._facts.release_lag_s
+        for name, value in vars(stored).items():
+            setattr(self._facts, name, value)  # in place: the clients hold this object
+        self._facts.release_lag_s = learnt or stored.release_lag_s
+        self._facts_seen = self._facts.to_json()
+
     def api(self, account: str = "") -> ApiClient:
         client = self._apis.get(account)
         if client is None:
