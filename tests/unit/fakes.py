@@ -549,6 +549,7 @@ class FakeDriver:
 class FakeDrivers:
     def __init__(self, site: FakeSite) -> None:
         self.driver = FakeDriver(site)
+        self.probed: Any = None  # the report a probe returns (set by a test)
 
     def of(self, profile: SiteProfile) -> FakeDriver:
         return self.driver
@@ -559,8 +560,6 @@ class FakeDrivers:
     async def probe(self, profile: SiteProfile) -> Any:
         self.driver.site._up("probe")
         return self.probed
-
-    probed: Any = None  # the report a probe returns (set by a test)
 
     async def close(self) -> None:
         await self.driver.close()
