@@ -79,8 +79,10 @@ def render_dashboard(board: Dashboard) -> RenderableType:
         age = (now - board.checked).total_seconds()
         legend += f"   checked {max(0, int(age))} s ago"
     legend += "".join(f"   {n}" for n in board.notes)
+    empty = (f"No slot lists for the coming days yet ({board.notes[0]})." if board.notes else
+             "No slot lists read yet (the slot monitor fills this while the daemon runs).")
     grid: RenderableType = Group(_grid(board), Text.from_markup(legend)) if board.grid else Text(
-        "No slot lists read yet (the slot monitor fills this while the daemon runs).", "dim")
+        empty, "dim")
     return Group(
         title,
         Panel(strikes, title="Next strikes", title_align="left", border_style="cyan"),

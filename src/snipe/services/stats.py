@@ -200,4 +200,10 @@ def dashboard(uow: UnitOfWork, now: datetime, days: int = 3, attempts: int = 6) 
     counts = Counter(cell for row in grid for cell in row.cells.values())
     if grid:
         board.notes.append(f"{counts[FREE]} free, {counts[TAKEN]} taken, {counts[OURS]} ours")
+    else:
+        kept, first, last = uow.views.availability_span()  # type: ignore[attr-defined]
+        if kept:
+            board.notes.append(f"{kept} slot(s) read for {first:%a %d %b}"
+                               + (f" to {last:%a %d %b}" if last != first else "")
+                               + f", none in the coming {days} day(s)")
     return board

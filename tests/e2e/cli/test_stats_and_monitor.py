@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from rich.console import Console
 
-from base_time import MONDAY, NOW, TUESDAY, local
+from base_time import DELFT, MONDAY, NOW, TUESDAY, local
 from snipe.adapters.db.models import (
     Account,
     Booking,
@@ -159,3 +159,19 @@ def test_cli_monitor_once_on_an_empty_database(snipe, home):
     result = snipe("monitor", "--once", "--days", "2")
     assert result.code == 0, result.err
     assert "No upcoming strikes." in result.out and "No slot lists read yet" in result.out
+
+
+def test_the_grid_says_what_was_read_when_nothing_falls_in_the_coming_days(ctx):
+    from snipe.cli.monitor import render_dashboard
+
+    later = NOW.astimezone(DELFT).date() + timedelta(days=6)
+    with ctx.uow() as uow:
+        uow.slots.remember("sandbox", "X1", later, [(14, "X1 A", True, 1, 1, None)], NOW)
+        uow.commit()
+    board = read(ctx.extras["store"], lambda uow: dashboard(uow, NOW, days=2))
+    assert board.grid == []
+    console = Console(width=120, height=40, record=True, color_system=None)
+    console.print(render_dashboard(board))
+    text = console.export_text()
+    assert "No slot lists read yet" not in text
+    assert f"1 slot(s) read for {later:%a %d %b}, none in the coming 2 day(s)" in text

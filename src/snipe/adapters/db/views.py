@@ -141,6 +141,13 @@ class SqlViews:
         return [(r.site_profile, r.location, r.sub_location, r.booking_date,
                  SlotHour.parse(r.time_slot).hour, r.is_available, r.last_checked) for r in rows]
 
+    def availability_span(self) -> tuple[int, date | None, date | None]:
+        """(slot rows kept, first day, last day) of the whole slot cache."""
+        count, first, last = self.session.execute(select(
+            func.count(), func.min(SlotAvailability.booking_date),
+            func.max(SlotAvailability.booking_date))).one()
+        return int(count), first, last
+
     def slot_rows(self, first: date, last: date
                   ) -> list[tuple[str, str, str | None, date, int, bool, int | None, datetime]]:
         """(site, location, sub, day, hour, available, remaining, checked) of every slot seen."""
