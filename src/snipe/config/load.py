@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from snipe.config.coherence import target_problems
 from snipe.config.models import BookingsFile, SiteIn, SnipeConfigIn
 from snipe.domain.scoring import ClockRange, Preferences
 from snipe.domain.site import SiteProfile
@@ -101,6 +102,16 @@ def _site_of(raw: Any) -> SiteIn:
         return SiteIn()
 
 
+def _coherence(raw: dict[str, Any], profile: SiteProfile, now: datetime) -> list[tuple[str, str]]:
+    """The checks across each target's fields, beside the field checks."""
+    today = now.astimezone(profile.tz).date()
+    found = target_problems(raw.get("snipe_config"), "$.snipe_config", profile, today)
+    configs = raw.get("snipe_configs")
+    for i, cfg in enumerate(configs if isinstance(configs, list) else []):
+        found += target_problems(cfg, f"$.snipe_configs[{i}]", profile, today)
+    return found
+
+
 def load_bookings(path: Path, now: datetime, profile_dir: Path | None = None) -> LoadedBookings:
     """Parse and validate a bookings file against its site profile, as of `now`."""
     loaded = load_bookings_data(read_json(path), now, str(path), profile_dir)
@@ -125,6 +136,7 @@ def load_bookings_data(raw: Any, now: datetime, source: str,
         parsed = BookingsFile.model_validate(raw, context={"profile": profile, "now": now})
     except ValidationError as exc:
         problems += _problems(exc)
+    problems += _coherence(raw, profile, now)
     if problems:
         raise ConfigError(f"{source}: {len(problems)} problem(s)", problems)
     warnings = _warnings(parsed, profile)

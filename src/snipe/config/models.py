@@ -227,61 +227,16 @@ class SnipeConfigIn(Strict):
         return value
 
     @model_validator(mode="after")
-    def _coherent(self, info: ValidationInfo) -> SnipeConfigIn:
-        profile, today = _profile(info), _today(info)
+    def _normalised(self) -> SnipeConfigIn:
+        """The seed's spellings in today's fields; whether the fields agree with each other is
+        `coherence.target_problems`' to say (it runs beside the field checks)."""
         if self.is_recurring and self.repeat is None:
             self.repeat = self.recurring_pattern or "weekly"
         if self.date_range is None and self.preferred_start_date is not None:
             end = self.preferred_end_date or self.preferred_start_date
-            if end < self.preferred_start_date:
-                raise _problem(
-                    f"preferred_end_date ({end}) is before preferred_start_date "
-                    f"({self.preferred_start_date})"
-                )
-            self.date_range = DateRangeIn(start=self.preferred_start_date, end=end)
-        if (self.target_date is None) == (self.date_range is None):
-            raise _problem("give exactly one of target_date or date_range")
-        window = self.time_window.hours()
-        opened = TimeWindow(
-            max(window.start_hour, profile.first_start_hour),
-            min(window.end_hour, profile.last_end_hour),
-        )
-        if len(opened) < self.consecutive_hours:
-            extra = "" if opened == window else (
-                f" once clipped to opening hours {profile.first_start_hour:02d}:00-"
-                f"{profile.last_end_hour:02d}:00"
-            )
-            raise _problem(
-                f"time window {self.time_window.start}-{self.time_window.end} holds "
-                f"{len(opened)} whole hour(s){extra}, fewer than consecutive_hours "
-                f"{self.consecutive_hours}"
-            )
-        if self.fallback_strategy is not None:
-            try:
-                fallback_min_length(self.fallback_strategy, self.consecutive_hours)
-            except ValueError as exc:
-                raise _problem(str(exc)) from None
-        if self.repeat is None:
-            last = self._last_day(today)
-            if last is not None and last < today:
-                raise _problem(
-                    f"{last} is in the past (today is {today} in {profile.timezone}); "
-                    "pick a later date, a weekday name, or add \"repeat\": \"weekly\""
-                )
-        ranks = [p.rank for p in self.priorities]
-        if len(set(ranks)) != len(ranks):
-            raise _problem(f"priority ranks repeat: {sorted(ranks)}")
-        locations = [p.location for p in self.priorities]
-        if len(set(locations)) != len(locations):
-            raise _problem(f"a location appears in two priorities: {locations}")
+            if end >= self.preferred_start_date:
+                self.date_range = DateRangeIn(start=self.preferred_start_date, end=end)
         return self
-
-    def _last_day(self, today: date) -> date | None:
-        if self.date_range is not None:
-            return self.date_range.end
-        if self.target_date is not None and self.target_date.casefold() not in WEEKDAYS:
-            return date.fromisoformat(self.target_date)
-        return None
 
 
 class NotificationsIn(Strict):

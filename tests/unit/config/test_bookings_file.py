@@ -91,6 +91,34 @@ def test_every_problem_is_reported_at_once_with_its_path(tmp_path, frozen_now):
     assert "appears twice" in problems["$.accounts[3].netid"]
 
 
+def test_problems_across_fields_are_reported_with_the_field_problems(tmp_path, frozen_now):
+    data = copy.deepcopy(SEED_FORMAT)
+    cfg = data["snipe_config"]
+    cfg["consecutive_hour"] = 3  # a misspelt field...
+    cfg["time_window"] = {"start": "11:00", "end": "13:00"}  # ...a window shorter than the block
+    cfg["priorities"][1]["rank"] = 1  # ...ranks that repeat
+    cfg["priorities"][2]["sub_locations"] = ["X1 B"]  # ...a sub-hall of another location
+    cfg["insurance"] = "sometimes"
+    problems = problems_of(tmp_path, data, frozen_now)
+    assert "unknown field" in problems["$.snipe_config.consecutive_hour"]
+    assert "fewer than consecutive_hours 3" in problems["$.snipe_config"]
+    assert "priority ranks repeat: [1, 1, 3]" in problems["$.snipe_config.priorities"]
+    assert "belongs to X1" in problems["$.snipe_config.priorities[2]"]
+    assert "unknown insurance policy" in problems["$.snipe_config.insurance"]
+
+
+def test_a_target_of_several_is_checked_across_its_fields_at_its_own_path(tmp_path, frozen_now):
+    data = copy.deepcopy(SEED_FORMAT)
+    second = copy.deepcopy(data["snipe_config"])
+    second.update(name="other", target_date=(SUNDAY - timedelta(days=6)).isoformat(),
+                  priorities=[{"rank": 1, "location": "X1"}, {"rank": 2, "location": "x1"}])
+    data["snipe_configs"] = [second]
+    problems = problems_of(tmp_path, data, frozen_now)
+    assert "is in the past" in problems["$.snipe_configs[0]"]
+    assert "appears in two priorities" in problems["$.snipe_configs[0].priorities"]
+    assert "$.snipe_config" not in problems  # the first target is fine
+
+
 @pytest.mark.parametrize(
     ("change", "path", "fragment"),
     [
