@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import stat
-from datetime import UTC, datetime
 
 import pytest
 
+from base_time import NOW
 from snipe.adapters.notify import (
     BLOCK_COMPLETED,
     DAEMON_DIED,
@@ -26,7 +26,7 @@ from snipe.adapters.notify import (
     save_notify_settings,
 )
 
-AT = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+AT = NOW
 
 
 @pytest.mark.parametrize("kind", EVENT_KINDS)
@@ -59,6 +59,18 @@ def test_secrets_are_redacted_from_messages(endpoint):
     for leaked in ("hunter22", "pa55w0rd", "abc123secret", "eyJhbGciOiJIUzI1NiJ9", "tok3nTOK3N"):
         assert leaked not in message
     assert "user1" in message and "***" in message
+
+
+def test_apprises_own_debug_lines_never_print_a_url_token(endpoint, caplog):
+    import logging
+
+    url = endpoint.url("s3cr3tT0k3nInThePath")
+    caplog.set_level(logging.DEBUG)  # what --debug does
+    AppriseNotifier(NotifySettings((url,))).send(Event("booking_won", "won one hour"))
+    assert endpoint.received, "delivered"
+    assert any(r.name == "apprise" and "JSON POST URL" in r.getMessage()
+               for r in caplog.records)  # the lines are there, without the token
+    assert "s3cr3tT0k3nInThePath" not in caplog.text
 
 
 def test_redact_leaves_ordinary_text_alone():

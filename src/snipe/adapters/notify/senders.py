@@ -15,12 +15,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from snipe.adapters.notify.settings import NotifySettings
-from snipe.adapters.redaction import describe_url, redact, url_secrets
+from snipe.adapters.redaction import RedactingFilter, describe_url, redact, url_secrets
 from snipe.domain.events import Event, EventKind
 
 log = logging.getLogger(__name__)
 
 DAEMON_DIED = EventKind.DAEMON_DIED.value
+# apprise's debug lines, and those of the HTTP library under it, print notification URLs.
+_APPRISE_LOG = RedactingFilter()
+for _name in ("apprise", "urllib3.connectionpool"):
+    logging.getLogger(_name).addFilter(_APPRISE_LOG)
 MAX_BODY = 900  # chat services cut long messages; ours stay short
 
 
@@ -55,6 +59,7 @@ class AppriseNotifier:
         self.settings = settings
         self.timeout_s = timeout_s
         self._secrets = [s for url in settings.urls for s in url_secrets(url)] + list(secrets)
+        _APPRISE_LOG.secrets.update(self._secrets)  # apprise's own debug lines print URLs
 
     def __repr__(self) -> str:
         return f"AppriseNotifier({len(self.settings.urls)} url(s))"

@@ -14,33 +14,21 @@ from typing import Any
 
 from snipe.adapters.clock import SystemClock
 from snipe.adapters.paths import artifacts_dir, ensure_private_dir, write_private
+from snipe.adapters.redaction import SECRET_FIELD, redact_json
+from snipe.adapters.redaction import redact as redact_secrets
 
 log = logging.getLogger(__name__)
 _CLOCK = SystemClock()  # artifacts are stamped with the time they were saved, on this machine
 
-_SECRET_KEYS = re.compile(r"(token|password|secret|authorization)", re.IGNORECASE)
-_SECRET_IN_TEXT = re.compile(
-    r'("?(?:access_?token|accessToken|refresh_?token|password|authorization)"?\s*[:=]\s*)'
-    r'("[^"]*"|[^\s,&}]+)',
-    re.IGNORECASE,
-)
-
-
-def redact(value: Any) -> Any:
-    """A copy of a JSON value with every secret-looking field replaced by `***`."""
-    if isinstance(value, dict):
-        return {k: "***" if _SECRET_KEYS.search(str(k)) and not isinstance(v, dict | list)
-                else redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
+redact = redact_json  # what recorded answers use too
 
 
 def redact_text(text: str) -> str:
+    """An answer's body without secrets: field by field when it is JSON."""
     try:
-        return json.dumps(redact(json.loads(text)), indent=2)
+        return json.dumps(redact_json(json.loads(text)), indent=2)
     except ValueError:
-        return _SECRET_IN_TEXT.sub(r'\1"***"', text)
+        return redact_secrets(text)
 
 
 def new_artifact_dir(what: str, account: str = "", base: Path | None = None) -> Path:
@@ -64,8 +52,10 @@ def save_response(
     """Save an HTTP answer we did not understand; returns the directory."""
     directory = new_artifact_dir(what, account, base)
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    safe_headers = {k: v for k, v in (headers or {}).items() if not _SECRET_KEYS.search(k)}
-    meta = {"method": method, "url": url, "status": status, "headers": safe_headers,
+    safe_headers = {k: redact_secrets(v) for k, v in (headers or {}).items()
+                    if not SECRET_FIELD.search(k) and k.lower() not in ("cookie", "set-cookie")}
+    meta = {"method": method, "url": redact_secrets(url), "status": status,
+            "headers": safe_headers,
             "saved_at": _CLOCK.now().isoformat()}
     write_private(directory / "response.json", json.dumps(meta, indent=2).encode())
     write_private(directory / "response-body.txt", redact_text(text).encode())
@@ -85,10 +75,10 @@ async def save_page(
         log.debug("screenshot failed: %s", exc)
     try:
         html = await page.content()
-        write_private(directory / "page.html", _SECRET_IN_TEXT.sub(r'\1"***"', html).encode())
+        write_private(directory / "page.html", redact_secrets(html).encode())
     except Exception as exc:
         log.debug("page HTML could not be read: %s", exc)
-    meta = {"url": getattr(page, "url", ""), "note": note,
+    meta = {"url": redact_secrets(getattr(page, "url", "")), "note": redact_secrets(note),
             "saved_at": _CLOCK.now().isoformat()}
     write_private(directory / "page.json", json.dumps(meta, indent=2).encode())
     if response_body is not None:
