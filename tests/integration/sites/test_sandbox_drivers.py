@@ -6,7 +6,6 @@ per-day booking rules of one test never get in the way of another.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -129,14 +128,23 @@ async def test_sso_login_through_the_pages(driver, sandbox, profile):
 
 
 async def test_wrong_password_in_the_pages_fails_once_naming_the_account(driver, pool):
-    started = time.monotonic()
+    # Refused as such (a timeout would be `SiteChanged`), after one submit.
     with pytest.raises(LoginFailed, match="user3") as caught:
         await driver.session(user(3, "oidc", password="wrong"))
     assert caught.value.account == "user3" and "wrong" not in str(caught.value)
     submits = [r for r in pool.requests if r[0] == "user3" and r[1] == "POST"
                and "/idp/login" in r[2]]
     assert len(submits) == 1 and driver.logins == 1
-    assert time.monotonic() - started < 5  # no waiting out a timeout
+
+
+async def test_a_login_whose_code_exchange_answers_garbage_is_a_clear_error(driver, sandbox):
+    sandbox.faults("garbage", path_prefix="/api/auth/oidc", count=1)
+    try:
+        with pytest.raises(SiteChanged, match="stored session"):
+            await driver.session(user(13, "oidc"))
+    finally:
+        sandbox.faults("none")
+    assert (await driver.session(user(13, "oidc"))).member_id > 0  # and the next one works
 
 
 async def test_wrong_password_by_api_fails_once(driver, transport):
@@ -227,17 +235,18 @@ async def test_a_500_on_booking_is_retried_once_without_booking_twice(driver, sa
     assert len(held_by(sandbox, "user8")) == 1 and booked.location == "X3"
 
 
-async def test_a_site_answering_500_fails_in_bounded_time(driver, sandbox, profile):
+async def test_a_site_answering_500_fails_within_the_request_budget(driver, sandbox, profile,
+                                                                     transport):
     day = in_two_days(sandbox, profile)
     await driver.session(user(8))
+    before = len(transport.sent)
     sandbox.faults("error500", path_prefix="/api/", count=50)
-    started = time.monotonic()
     try:
         with pytest.raises(SiteUnavailable, match="500"):
             await driver.book(user(8), "X3", "X3 B", day, 12)
     finally:
         sandbox.faults("none")
-    assert time.monotonic() - started < 8
+    assert len(transport.sent) - before <= profile.max_requests_per_unlock_per_account
 
 
 async def test_garbage_from_the_api_falls_back_to_the_page(driver, sandbox, profile,
@@ -256,13 +265,11 @@ async def test_a_slow_site_is_cut_off_by_the_timeout(driver, sandbox, profile):
     day = in_two_days(sandbox, profile)
     await driver.session(user(10))
     sandbox.faults("slow", path_prefix="/api/bookable-slots", count=20, delay_s=4.0)
-    started = time.monotonic()
     try:
         with pytest.raises(SiteUnavailable, match="within 2s"):
             await driver.book(user(10), "X1", "X1 A", day, 9, burst_s=1.0)
     finally:
         sandbox.faults("none")
-    assert time.monotonic() - started < 7
 
 
 async def test_a_missing_selector_is_site_changed_with_artifacts(sandbox, profile, pool,

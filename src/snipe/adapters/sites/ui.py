@@ -47,15 +47,15 @@ class LoginPage(Page):
             timeout=self.timeout_ms))
         refused = asyncio.ensure_future(self.page.locator(self.selector("login_error")).first
                                         .wait_for(state="visible", timeout=self.timeout_ms))
-        done, pending = await asyncio.wait({stored, refused},
-                                           return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        if refused in done and refused.exception() is None:
-            raise LoginFailed(f"the site refused the password of account {creds.account}",
-                              account=creds.account)
-        if stored.exception() is not None:
+        try:
+            if await _first_of(stored, refused) is refused:
+                raise LoginFailed(f"the site refused the password of account {creds.account}",
+                                  account=creds.account)
+        finally:
+            for task in (stored, refused):
+                task.cancel()
+            await asyncio.gather(stored, refused, return_exceptions=True)
+        if not stored.done() or stored.cancelled() or stored.exception() is not None:
             raise await self.changed("login", "stored session", f"localStorage[{key!r}]")
         # Read the entry through the context, not the page: the app navigates right after
         # storing it, and a page evaluation racing a navigation can fail or stall.
@@ -64,6 +64,19 @@ class LoginPage(Page):
 
     async def _no_auth(self, key: str) -> dict[str, Any]:
         raise await self.changed("login", "stored session", f"localStorage[{key!r}]")
+
+
+async def _first_of(stored: asyncio.Future[Any], refused: asyncio.Future[Any]
+                    ) -> asyncio.Future[Any] | None:
+    """Which wait succeeded first: the stored session, the refusal, or None when neither did
+    (a wait that failed, e.g. on a navigation, leaves the other one running)."""
+    pending: set[asyncio.Future[Any]] = {stored, refused}
+    while pending:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for task in (refused, stored):
+            if task in done and not task.cancelled() and task.exception() is None:
+                return task
+    return None
 
 
 def auth_in_state(state: dict[str, Any], origin: str, key: str) -> dict[str, Any] | None:
