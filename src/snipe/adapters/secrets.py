@@ -84,6 +84,20 @@ class Vault:
         return Secret(self.open_sealed(token).decode())
 
 
+def check_key_opens(sample: bytes | None, home: Path | None = None) -> None:
+    """Refuse, in one line that says how to mend it, when secrets are sealed (`sample` is one)
+    and the key file is missing or does not open them; create nothing."""
+    if sample is None:
+        return
+    path = Vault.key_path(home)
+    if not path.exists():
+        raise missing_key(path)
+    try:
+        Vault.load(home, create=False).open_sealed(sample)
+    except SecretError:
+        raise wrong_key(path) from None
+
+
 def missing_key(path: Path) -> SecretError:
     return SecretError(
         f"the key file {path} is missing but this store holds sealed passwords: restore it from "

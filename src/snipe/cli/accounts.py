@@ -79,7 +79,7 @@ def list_(
     """List accounts (never their passwords)."""
     from snipe.services.accounts import list_accounts
 
-    views = list_accounts(ctx_of(ctx).services())
+    views = list_accounts(ctx_of(ctx).services(check_key=False))
     if json_out:
         print_json(ctx_of(ctx).console, {"accounts": [v.to_dict() for v in views]})
         return
@@ -97,7 +97,7 @@ def list_(
 def _set_active(ctx: typer.Context, netid: str, active: bool) -> None:
     from snipe.services.accounts import set_active
 
-    set_active(ctx_of(ctx).services(), netid, active)
+    set_active(ctx_of(ctx).services(check_key=False), netid, active)
     ctx_of(ctx).console.print(f"Account {netid} {'enabled' if active else 'disabled'}"
                               + ("" if active else "; a running daemon leaves it out from its "
                                  "next decision") + ".", highlight=False)
@@ -124,5 +124,5 @@ def remove(
     """Delete the account, its stored password and its saved session."""
     from snipe.services.accounts import remove_account
 
-    remove_account(ctx_of(ctx).services(), netid, force)
+    remove_account(ctx_of(ctx).services(check_key=False), netid, force)
     ctx_of(ctx).console.print(f"Account {netid} removed.", highlight=False)

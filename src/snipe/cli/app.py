@@ -38,6 +38,7 @@ class Context:
     console: Console = field(default_factory=lambda: _console(stderr=False))
     err: Console = field(default_factory=lambda: _console(stderr=True))
     _services: Any = None
+    _key_checked: bool = False
 
     def settings(self, **changes: Any) -> Any:
         from snipe.adapters.paths import data_dir
@@ -46,12 +47,17 @@ class Context:
         return Settings(home=data_dir(create=False), db_url=self.db_url, debug=self.debug
                         ).with_(**changes)
 
-    def services(self, **settings: Any) -> Any:
-        """The use cases' context (store, clock, drivers, notifier), built once per command."""
+    def services(self, *, check_key: bool = True, **settings: Any) -> Any:
+        """The use cases' context (store, clock, drivers, notifier), built once per command.
+        Passwords sealed with a key file that is missing or another one stop the command here,
+        in one line (`check_key=False`: the commands that help mend that)."""
         if self._services is None:
             from snipe.bootstrap import bootstrap
 
             self._services = bootstrap(self.settings(**settings))
+        if check_key and not self._key_checked:
+            self._services.extras["store"].check_key()
+            self._key_checked = True
         return self._services
 
     def reader(self) -> Any:
@@ -65,7 +71,10 @@ class Context:
                 return None
             probe = lite_reader(path)
             if probe is not None:
-                probe.conn.close()
+                from snipe.adapters.secrets import check_key_opens
+
+                with probe:
+                    check_key_opens(probe.sealed_sample(), self.settings().home)
                 return lambda: lite_reader(path)
         return self.services().reader
 

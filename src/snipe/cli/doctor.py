@@ -35,7 +35,7 @@ def doctor(
     from snipe.services.doctor import doctor as run_checks
 
     context = ctx_of(ctx)
-    checks = context.run(run_checks(context.services(), site=site, site_url=site_url,
+    checks = context.run(run_checks(context.services(check_key=False), site=site, site_url=site_url,
                                     fresh_login=fresh_login, browser=not no_browser))
     failed = [c for c in checks if c.state == "fail"]
     if json_out:

@@ -126,7 +126,12 @@ async def doctor(ctx: Context, *, site: str | None = None, site_url: str | None 
     if not accounts:
         checks.append(Check("accounts", "warn", "no accounts yet: `snipe accounts add NETID`"))
     for profile in profiles.values():
-        checks.append(await check_clock(ctx.drivers.of(profile)))
+        try:
+            driver = ctx.drivers.of(profile)
+        except SnipeError as exc:  # e.g. no key to open the saved sessions: said above
+            checks.append(Check(f"clock {profile.name}", "fail", f"not checked: {exc}"))
+            continue
+        checks.append(await check_clock(driver))
         if probe:
             checks.append(await check_site(ctx, profile))
     return checks

@@ -82,6 +82,11 @@ class LiteReader:
     def commit(self) -> None:
         raise RuntimeError("a lite reader only reads")
 
+    def sealed_sample(self) -> bytes | None:
+        """One password sealed in this store, if there is any (to check the key opens it)."""
+        row = self.conn.execute("SELECT password_enc FROM accounts LIMIT 1").fetchone()
+        return None if row is None else row[0]
+
     # -- accounts -------------------------------------------------------------------------
     _ACCOUNT = ("SELECT netid, site_profile, site_url, is_active, password_enc, member_id, "
                 "quarantine, created_at, login_flow FROM accounts")

@@ -194,19 +194,9 @@ class Store:
     def check_key(self) -> None:
         """Refuse, in one line that says how to mend it, when the key file is missing or does
         not open the passwords sealed here; create nothing."""
-        from snipe.adapters.secrets import Vault, missing_key, wrong_key
-        from snipe.errors import SecretError
+        from snipe.adapters.secrets import check_key_opens
 
-        sample = self.sealed_sample()
-        if sample is None:
-            return
-        path = Vault.key_path(self.home)
-        if not path.exists():
-            raise missing_key(path)
-        try:
-            self.vault.open_sealed(sample)
-        except SecretError:
-            raise wrong_key(path) from None
+        check_key_opens(self.sealed_sample(), self.home)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self._writer())
