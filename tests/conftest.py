@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -57,11 +58,18 @@ def cli(capsys, monkeypatch) -> Callable[..., Result]:  # type: ignore[no-untype
         if stdin is not None:
             monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
         capsys.readouterr()
+        logger = logging.getLogger("snipe")
+        saved = (logger.handlers[:], logger.level, logger.propagate)
         try:
             main(list(args))
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
+        finally:  # a command that set up the daemon's logging leaves it as it found it
+            for handler in logger.handlers:
+                if handler not in saved[0]:
+                    handler.close()
+            logger.handlers[:], logger.level, logger.propagate = saved
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
 

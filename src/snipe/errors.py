@@ -46,6 +46,18 @@ class ConfigError(PermanentError):
         super().__init__(message)
         self.problems = problems or []
 
+    @classmethod
+    def of(cls, source: str, problems: list[tuple[str, str]]) -> ConfigError:
+        """The problems of one document: a single one said in one line, several listed."""
+        if len(problems) == 1:
+            [(path, problem)] = problems
+            error = cls(f"{source}: {path}: {problem}", problems)
+            error.listed = False
+            return error
+        return cls(f"{source}: {len(problems)} problems", problems)
+
+    listed = True  # whether the problems are to be listed under the message
+
 
 class NotFoundError(PermanentError):
     """An id or name the user gave does not exist."""

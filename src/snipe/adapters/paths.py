@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from typing import IO, Any
 
+from snipe.errors import StoreError
+
 ENV_HOME = "SNIPE_HOME"
 
 
@@ -19,13 +21,21 @@ def data_dir(create: bool = True) -> Path:
         from platformdirs import user_data_path
 
         path = user_data_path("snipe", appauthor=False)
+    if path.exists() and not path.is_dir():
+        where = f"{ENV_HOME} ({path})" if override else str(path)
+        raise StoreError(f"the data folder {where} is a file, not a folder")
     if create:
         ensure_private_dir(path)
     return path
 
 
 def ensure_private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except FileExistsError:
+        raise StoreError(f"{path} is a file, not a folder") from None
+    except OSError as exc:
+        raise StoreError(f"cannot create the folder {path}: {exc.strerror}") from None
     if path.stat().st_mode & 0o077:
         path.chmod(0o700)
     return path

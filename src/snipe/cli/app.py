@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> None:
             raise
         err = Console(stderr=True)
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        for path, problem in getattr(exc, "problems", []):
+        for path, problem in getattr(exc, "problems", []) if getattr(exc, "listed", False) \
+                else ():
             err.print(f"  {path}: {problem}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:

@@ -39,6 +39,9 @@ class LoadedBookings:
     warnings: list[str] = field(default_factory=list)
 
 
+MAX_FILE_BYTES = 1_000_000  # a bookings file is a few kilobytes
+
+
 def json_path(loc: tuple[int | str, ...]) -> str:
     out = "$"
     for part in loc:
@@ -62,17 +65,28 @@ def _problems(exc: ValidationError) -> list[tuple[str, str]]:
 
 def read_json(path: Path) -> Any:
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"{path}: {path.stat().st_size:,} bytes is not a bookings file "
+                              f"(at most {MAX_FILE_BYTES:,})")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read it ({exc})") from None
+    return parse_json(text, str(path))
+
+
+def parse_json(text: str, source: str) -> Any:
+    """A bookings document's JSON, or one line that says where it is not JSON."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(
-            f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            f"{source}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise ConfigError(f"{source}: the JSON is nested too deeply to be a bookings file"
+                          ) from None
 
 
 def _duplicate_netids(raw: dict[str, Any]) -> list[tuple[str, str]]:
@@ -138,7 +152,7 @@ def load_bookings_data(raw: Any, now: datetime, source: str,
         problems += _problems(exc)
     problems += _coherence(raw, profile, now)
     if problems:
-        raise ConfigError(f"{source}: {len(problems)} problem(s)", problems)
+        raise ConfigError.of(source, problems)
     warnings = _warnings(parsed, profile)
     targets = [to_target(cfg, where, profile, now) for where, cfg in parsed.configs()]
     names = [t.name for t in targets]

@@ -5,12 +5,13 @@ the site profile or `now` read them from the validation context."""
 from __future__ import annotations
 
 from datetime import date, time
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -25,6 +26,9 @@ from snipe.domain.targets import (
     WEEKDAYS,
     fallback_min_length,
 )
+
+MAX_WORD = 60  # a location, a time, a date, a policy: never longer
+Word = Annotated[str, StringConstraints(max_length=MAX_WORD)]
 
 
 def _problem(message: str) -> PydanticCustomError:
@@ -46,7 +50,7 @@ class Strict(BaseModel):
 
 class AccountIn(Strict):
     netid: str = Field(min_length=1, max_length=120)
-    password: str | None = Field(default=None, repr=False)
+    password: str | None = Field(default=None, repr=False, max_length=1024)
     is_active: bool = True
     login: Literal["oidc", "api"] | None = None  # None: the site's way (NetID single sign-on)
 
@@ -68,8 +72,8 @@ class AccountIn(Strict):
 
 
 class SiteIn(Strict):
-    profile: str = "x-tudelft"
-    base_url: str | None = None
+    profile: str = Field(default="x-tudelft", max_length=80)
+    base_url: str | None = Field(default=None, max_length=2000)
 
     @field_validator("base_url")
     @classmethod
@@ -88,8 +92,8 @@ def _clock(value: str) -> time:
 
 
 class TimeWindowIn(Strict):
-    start: str
-    end: str
+    start: str = Field(max_length=MAX_WORD)
+    end: str = Field(max_length=MAX_WORD)
 
     @field_validator("start", "end")
     @classmethod
@@ -122,8 +126,8 @@ class DateRangeIn(Strict):
 
 class PriorityIn(Strict):
     rank: int = Field(ge=1)
-    location: str
-    sub_locations: list[str] = Field(default_factory=list)
+    location: str = Field(max_length=MAX_WORD)
+    sub_locations: list[Word] = Field(default_factory=list, max_length=16)
     max_accounts: int = 1
     advance_hours: int | None = Field(default=None, ge=1)
 
@@ -165,8 +169,8 @@ class PriorityIn(Strict):
 
 
 class SnipeConfigIn(Strict):
-    name: str | None = Field(default=None, min_length=1)
-    target_date: str | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    target_date: str | None = Field(default=None, max_length=MAX_WORD)
     date_range: DateRangeIn | None = None
     preferred_start_date: date | None = None
     preferred_end_date: date | None = None
@@ -175,14 +179,14 @@ class SnipeConfigIn(Strict):
     recurring_pattern: Literal["weekly"] | None = None
     consecutive_hours: int = Field(ge=1, le=16)
     time_window: TimeWindowIn
-    priorities: list[PriorityIn] = Field(min_length=1)
-    fallback_strategy: str | None = None
-    preferred_times: list[str] = Field(default_factory=list)
-    avoid_times: list[str] = Field(default_factory=list)
+    priorities: list[PriorityIn] = Field(min_length=1, max_length=16)
+    fallback_strategy: str | None = Field(default=None, max_length=MAX_WORD)
+    preferred_times: list[Word] = Field(default_factory=list, max_length=48)
+    avoid_times: list[Word] = Field(default_factory=list, max_length=48)
     allow_weekends: bool = True
     allow_evenings: bool = True
-    accounts: list[str] | None = None
-    insurance: str | None = None
+    accounts: list[Annotated[str, StringConstraints(max_length=120)]] | None = None
+    insurance: str | None = Field(default=None, max_length=MAX_WORD)
     waitlist: Literal["cancel", "keep"] = "cancel"
 
     @field_validator("insurance")
@@ -240,8 +244,9 @@ class SnipeConfigIn(Strict):
 
 
 class NotificationsIn(Strict):
-    urls: list[str] = Field(default_factory=list, repr=False)
-    events: list[str] | None = None
+    urls: list[Annotated[str, StringConstraints(max_length=2000)]] = Field(
+        default_factory=list, repr=False, max_length=20)
+    events: list[Word] | None = None
 
     @field_validator("urls")
     @classmethod
@@ -268,9 +273,9 @@ class NotificationsIn(Strict):
 
 class BookingsFile(Strict):
     site: SiteIn = Field(default_factory=SiteIn)
-    accounts: list[AccountIn] = Field(default_factory=list)
+    accounts: list[AccountIn] = Field(default_factory=list, max_length=50)
     snipe_config: SnipeConfigIn | None = None
-    snipe_configs: list[SnipeConfigIn] = Field(default_factory=list)
+    snipe_configs: list[SnipeConfigIn] = Field(default_factory=list, max_length=100)
     notifications: NotificationsIn | None = None
 
     @model_validator(mode="after")

@@ -17,6 +17,7 @@ import logging.handlers
 import os
 import signal
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -72,6 +73,21 @@ def lock_holder(home: Path) -> str:
         return "?"
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The console handler, on whatever `sys.stderr` is when a line is written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        """Always the current `sys.stderr`."""
+
+
 def setup_logging(home: Path, verbose: bool = False) -> Path:
     """Logs to the console and to a rotating file (0600) in the data dir."""
     from snipe.adapters.paths import ensure_private_dir, touch_private
@@ -81,7 +97,7 @@ def setup_logging(home: Path, verbose: bool = False) -> Path:
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5)
     file_handler.setFormatter(fmt)
-    console = logging.StreamHandler()
+    console = StderrHandler()
     console.setFormatter(fmt)
     root = logging.getLogger("snipe")
     root.handlers[:] = [file_handler, console]

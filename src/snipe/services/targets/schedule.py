@@ -89,7 +89,7 @@ def _check_target_accounts(loaded: LoadedBookings, known: set[str]) -> None:
                     (f"$.{target.extra['path']}.accounts[{i}]",
                      f"unknown account {netid!r} (not in the file, not in `snipe accounts list`)"))
     if problems:
-        raise ConfigError(f"{loaded.path}: {len(problems)} problem(s)", problems)
+        raise ConfigError.of(str(loaded.path), problems)
 
 
 def _state_for(record: TargetRecord | None, target: Target, loaded: LoadedBookings,
