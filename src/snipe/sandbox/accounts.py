@@ -140,6 +140,13 @@ class AccountBook:
         claims = self.claims(member, self.clock.now_s())
         return jwt_shaped(claims | {"netid": member.netid, "name": member.first_name})
 
+    def owners_of_tokens(self) -> dict[str, str]:
+        """Token digest -> netid of every token ever issued (expired ones too)."""
+        with self.store.transaction() as conn:
+            rows = conn.execute(select(tokens.c.token_hash, accounts.c.netid)
+                                .join(accounts, accounts.c.id == tokens.c.account_id)).all()
+        return {row.token_hash: row.netid for row in rows}
+
     def member_of(self, token: str | None) -> Member:
         """The member a bearer token belongs to; refuses unknown and expired tokens."""
         if not token:

@@ -4,7 +4,7 @@ shape the schedule, inject faults, book or cancel as someone else."""
 from __future__ import annotations
 
 import hmac
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -45,11 +45,24 @@ async def state(request: Request) -> dict[str, Any]:
     }
 
 
+@router.get("/requests")
+async def requests(request: Request) -> dict[str, Any]:
+    """Every API request the site received since the last reset: when (site clock), by which
+    account (None without a token), what."""
+    replica = replica_of(request)
+    owners = replica.accounts.owners_of_tokens()
+    return {"requests": [{"at": iso(datetime.fromtimestamp(at, UTC)), "at_s": at,
+                          "account": owners.get(digest) if digest else None,
+                          "method": method, "path": path}
+                         for at, digest, method, path in replica.journal.entries()]}
+
+
 @router.post("/reset")
 async def reset(request: Request) -> dict[str, Any]:
     replica = replica_of(request)
     replica.desk.clear()
     replica.faults.clear()
+    replica.journal.clear()
     request.app.state.crew.outcomes.clear()
     return {"ok": True}
 

@@ -50,7 +50,8 @@ def create_app(config: SandboxConfig | None = None, clock: Clock | None = None) 
     app.include_router(admin.router)
     app.include_router(api.router)
     app.include_router(pages.router)
-    app.add_middleware(Gate, clock=replica.clock, faults=replica.faults, limiter=replica.limiter)
+    app.add_middleware(Gate, clock=replica.clock, faults=replica.faults, limiter=replica.limiter,
+                       journal=replica.journal)
     nestjs = replica.variant.nestjs
     if nestjs:
         app.add_middleware(NestjsGateAnswers)

@@ -6,6 +6,7 @@ A plain ASGI middleware, so the booking path pays no extra task switches.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import math
 import threading
@@ -66,6 +67,24 @@ class Faults:
             return [f.json() for f in self._armed]
 
 
+class Journal:
+    """Every API request that reached the site (faulted and rate-limited ones too): when, by
+    which token (its digest), what. What a fair-use check counts, per account and unlock."""
+
+    def __init__(self, keep: int = 200_000) -> None:
+        self._seen: deque[tuple[float, str | None, str, str]] = deque(maxlen=keep)
+
+    def note(self, at_s: float, token: str | None, method: str, path: str) -> None:
+        digest = hashlib.sha256(token.encode()).hexdigest() if token else None
+        self._seen.append((at_s, digest, method, path))
+
+    def entries(self) -> list[tuple[float, str | None, str, str]]:
+        return list(self._seen)
+
+    def clear(self) -> None:
+        self._seen.clear()
+
+
 class RateLimiter:
     """At most `per_second` requests per bearer token in any sliding second of real time."""
 
@@ -102,11 +121,13 @@ def _bearer(scope: dict[str, Any]) -> str | None:
 
 
 class Gate:
-    def __init__(self, app: Any, clock: Clock, faults: Faults, limiter: RateLimiter) -> None:
+    def __init__(self, app: Any, clock: Clock, faults: Faults, limiter: RateLimiter,
+                 journal: Journal | None = None) -> None:
         self.app = app
         self.clock = clock
         self.faults = faults
         self.limiter = limiter
+        self.journal = journal
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -122,6 +143,9 @@ class Gate:
 
         path: str = scope["path"]
         if path.startswith("/api/") and not path.startswith("/api/admin"):
+            token = _bearer(scope)
+            if self.journal is not None:
+                self.journal.note(self.clock.now_s(), token, scope["method"], path)
             fault = self.faults.take(path)
             if fault is not None:
                 if fault.mode == "slow":
@@ -133,7 +157,6 @@ class Gate:
                 else:
                     await _answer(dated, 200, GARBAGE, b"text/html")
                     return
-            token = _bearer(scope)
             if token is not None:
                 wait = self.limiter.retry_after(token)
                 if wait is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from snipe.domain.site import SiteProfile
@@ -12,7 +12,7 @@ from snipe.sandbox.bookings import BookingDesk
 from snipe.sandbox.catalogue import Catalogue
 from snipe.sandbox.clock import Clock, SandboxClock
 from snipe.sandbox.config import SandboxConfig
-from snipe.sandbox.gate import Faults, RateLimiter
+from snipe.sandbox.gate import Faults, Journal, RateLimiter
 from snipe.sandbox.shapes import Shapes
 from snipe.sandbox.store import Store
 from snipe.sandbox.timestamps import Timestamps
@@ -33,6 +33,7 @@ class Replica:
     variant: Variant
     times: Timestamps
     shapes: Shapes
+    journal: Journal = field(default_factory=Journal)
 
     @classmethod
     def build(cls, config: SandboxConfig, clock: Clock | None = None) -> Replica:

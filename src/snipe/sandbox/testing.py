@@ -99,6 +99,11 @@ class SandboxHandle:
         """Book as `account` (a netid, or any other name for a bot); raises on a refusal."""
         return self._call("POST", "/admin/book", {"account": account, "bookingId": booking_id})
 
+    def requests(self) -> list[dict[str, Any]]:
+        """Every API request the site received since the last reset (`at_s`, `account`,
+        `method`, `path`)."""
+        return self._call("GET", "/admin/requests")["requests"]
+
     def cancel(self, participation_id: int) -> None:
         self._call("POST", "/admin/cancel", {"participationId": participation_id})
 

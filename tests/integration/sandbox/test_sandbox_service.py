@@ -203,3 +203,17 @@ async def test_the_async_helper_serves_without_blocking_the_loop():
         now = parse_iso((await http.get("/time")).json()["now"])
     assert answer.status_code == 200
     assert abs(now.timestamp() - (time.time() - 86400)) < 5
+
+
+def test_the_journal_counts_every_request_by_account_faulted_ones_too(sandbox, user):
+    frank = user(7)
+    sandbox.faults("error500", "/api/participations", count=1)
+    assert frank.http.get("/participations").status_code == 500
+    assert frank.http.get("/participations").status_code == 200
+    httpx.get(f"{sandbox.api_url}/time")
+    seen = [(r["account"], r["method"], r["path"]) for r in sandbox.requests()]
+    assert seen.count(("user7", "GET", "/api/participations")) == 2
+    assert (None, "GET", "/api/time") in seen
+    assert not any(r["path"].startswith("/api/admin") for r in sandbox.requests())
+    sandbox.reset()
+    assert sandbox.requests() == []
