@@ -11,7 +11,7 @@ from snipe.cli.app import app, ctx_of
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from snipe.services.demo import DemoResult, DemoSnapshot
+    from snipe.demo import DemoResult, DemoSnapshot
 
 HALLS = ("X1 A", "X1 B", "X3 A", "X3 B", "Fitness")
 OPEN_AFTER_MS = 60_000.0  # a strike this long after the unlock booked a slot already open
@@ -24,7 +24,7 @@ def _grid(snapshot: DemoSnapshot) -> Any:
     from rich import box
     from rich.table import Table
 
-    from snipe.services.demo import BLOCK_HOURS
+    from snipe.demo import BLOCK_HOURS
 
     table = Table(title="The site on the block's day", box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("hour")
@@ -140,7 +140,7 @@ def demo(
     import asyncio
 
     from snipe.cli.render import print_json
-    from snipe.services.demo import DemoFailed, DemoOptions, run_demo
+    from snipe.demo import DemoFailed, DemoOptions, run_demo
 
     app_ctx = ctx_of(ctx)
     console = app_ctx.console

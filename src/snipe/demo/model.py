@@ -1,32 +1,30 @@
-"""`snipe demo`: the whole chain, end to end, against the sandbox, with nothing to configure.
+"""The demo's vocabulary: its options, what the live view shows, what it ends with.
 
-A throw-away data dir, the sandbox in this process on a free loopback port with `hall-rush` bots,
-three accounts, and one target: a 3-hour X1 block at the bots' favourite hours with X3 and Fitness
-as fallbacks, four days ahead. The accounts log in first (as `snipe accounts check` does at
-home), then the sandbox's clock jumps to a few real seconds before the first X1 unlock and runs
-fast between unlocks and at real speed around each one, so every hour of the block comes within
-seconds while logins, bots and our shots keep their real durations. The daemon's `run_once` then
-does what it does at home: Fitness insurance first (it unlocked days ago), one strike per X1
-unlock, releases of whatever the block no longer needs. A watcher gets a `DemoSnapshot` a few
-times a second for a live view.
+The demo (`run.py`): a throw-away data dir, the sandbox in this process on a free loopback port
+with `hall-rush` bots, three accounts, and one target: a 3-hour X1 block at the bots' favourite
+hours with X3 and Fitness as fallbacks, four days ahead. The accounts log in first (as `snipe
+accounts check` does at home), then the sandbox's clock jumps to a few real seconds before the
+first X1 unlock and runs fast between unlocks and at real speed around each one, so every hour of
+the block comes within seconds while logins, bots and our shots keep their real durations. The
+daemon's `run_once` then does what it does at home: Fitness insurance first (it unlocked days
+ago), one strike per X1 unlock, releases of whatever the block no longer needs. A watcher gets a
+`DemoSnapshot` a few times a second for a live view.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import os
 import shutil
 import statistics
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from snipe.adapters.clock import Clock, SystemClock
+from snipe.adapters.clock import Clock
 from snipe.adapters.sites.timeline import Timeline
 from snipe.errors import ConfigError, PermanentError
 
@@ -177,106 +175,6 @@ def site_bookings(state: dict[str, Any], day: date, tz: Any) -> list[SiteBooking
     return sorted(held, key=lambda s: (s.hour, s.location, s.sub_location or ""))
 
 
-async def run_demo(options: DemoOptions, watch: Callable[[DemoSnapshot], None] | None = None,
-                   clock: Clock | None = None) -> DemoResult:
-    """Run the demo; `watch` gets snapshots while it runs. Raises `DemoFailed` without a block."""
-    from snipe.adapters.sites.browser import find_browser
-
-    find_browser()  # the SSO login needs Chromium: say so before starting anything
-    clock = clock or SystemClock()
-    started = clock.monotonic()
-    with private_home(options.keep) as home:
-        return await _run(options, home, watch, clock, started)
-
-
-async def _run(options: DemoOptions, home: Path, watch: Callable[[DemoSnapshot], None] | None,
-               own_clock: Clock, started: float) -> DemoResult:
-    from snipe.bootstrap import bootstrap, close
-    from snipe.profiles import load_profile
-    from snipe.sandbox.testing import async_running_sandbox
-    from snipe.services.accounts import check_accounts
-    from snipe.services.daemon import Daemon
-    from snipe.services.queries import list_log
-    from snipe.services.targets.schedule import schedule_file
-    from snipe.settings import Settings
-
-    profile = load_profile("sandbox")
-    tz = profile.tz
-    x1 = profile.location("X1")
-    assert x1 is not None
-    async with async_running_sandbox(accounts=ACCOUNTS, bots="hall-rush", seed=options.seed,
-                                      real_speed=REAL_SPEED) as sandbox:
-        day = (sandbox.now().astimezone(tz) + timedelta(days=4)).date()
-        unlocks = [datetime(day.year, day.month, day.day, h, tzinfo=tz) - x1.window
-                   for h in BLOCK_HOURS]
-        path = home / "bookings.json"
-        path.write_text(json.dumps(bookings_file(sandbox.base_url, day), indent=2))
-        path.chmod(0o600)
-        from snipe.adapters.notify import SilentNotifier
-
-        ctx = bootstrap(Settings(home=home, lead_s=LEAD_S, monitor_interval_s=0),
-                        clock=own_clock, notifier=SilentNotifier())
-        strikes: list[Any] = []
-        try:
-            await asyncio.to_thread(schedule_file, ctx, path, own_clock.now())
-            # At home the accounts log in long before a strike (their sessions last a day); here,
-            # an hour before the first unlock, with the clock at real speed, whatever it takes.
-            await asyncio.to_thread(sandbox.set_clock, unlocks[0] - timedelta(hours=1), 1.0)
-            checks = await check_accounts(ctx, [f"user{n}" for n in range(1, ACCOUNTS + 1)])
-            failed = [c for c in checks.values() if not c.startswith("ok")]
-            if failed:
-                raise DemoFailed(f"a demo account could not log in: {failed[0]}")
-            timeline = Timeline(options.rate, REAL_SPEED)
-            start_at = timeline.site_after(unlocks[0].timestamp(), -FIRST_UNLOCK_IN_S)
-            anchor = await asyncio.to_thread(
-                sandbox.set_clock, datetime.fromtimestamp(start_at, UTC), options.rate)
-            clock = SiteClock(anchor, timeline, own_clock)
-            snapshot = DemoSnapshot(clock.now(), unlocks[0], None, strikes)
-            daemon = Daemon(ctx, on_strike=strikes.append)
-
-            async def refresh(poll_site: bool, final: bool = False) -> None:
-                now = clock.now()
-                ahead = [u for u in unlocks if u > now]
-                snapshot.site_now = now
-                snapshot.next_unlock = ahead[0] if ahead else None
-                snapshot.countdown_s = clock.real_seconds_until(ahead[0]) if ahead else None
-                near = not final and any(-QUIET_S / 2 < clock.real_seconds_until(u) < QUIET_S
-                                         for u in unlocks)
-                if poll_site and not near:
-                    state = await asyncio.to_thread(sandbox.state)
-                    snapshot.held = site_bookings(state, day, tz)
-                    with ctx.reader() as uow:
-                        logged = list_log(uow, limit=200)
-                    snapshot.releases = [e for e in logged if e.action == "release"]
-                if watch is not None:
-                    watch(snapshot)
-
-            async def ticker() -> None:
-                beat = 0
-                while True:
-                    await refresh(poll_site=beat % 2 == 0)
-                    beat += 1
-                    await own_clock.sleep(POLL_S)
-
-            ticking = asyncio.create_task(ticker())
-            try:
-                reports = await daemon.run_once(options.within_s)
-            finally:
-                ticking.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await ticking
-                await daemon.close()
-            await refresh(poll_site=True, final=True)
-            snapshot.done = True
-            if watch is not None:
-                watch(snapshot)
-            kept = kept_block(ctx)
-            return _result(options, home, reports, snapshot, kept, unlocks,
-                           own_clock.monotonic() - started)
-        finally:
-            close(ctx)
-
-
 def kept_block(ctx: Any) -> Any:
     """The block the demo's target ended with (the planner's verdict), or None."""
     from snipe.domain.decision import Decision
@@ -288,7 +186,7 @@ def kept_block(ctx: Any) -> Any:
     return Decision.from_dict(targets[0].decision).kept
 
 
-def _result(options: DemoOptions, home: Path, reports: list[Any], snapshot: DemoSnapshot,
+def result_of(options: DemoOptions, home: Path, reports: list[Any], snapshot: DemoSnapshot,
             kept: Any, unlocks: list[datetime], elapsed_s: float) -> DemoResult:
     attempts = [a for s in snapshot.strikes for a in s.attempts]
     latencies = [a.latency_ms for a in attempts if a.latency_ms > 0]
