@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -35,13 +36,8 @@ def daemon(
     import asyncio
 
     from snipe.adapters.notify import last_gasp
-    from snipe.services.daemon import (
-        Daemon,
-        DaemonRunning,
-        lock_holder,
-        setup_logging,
-        single_instance,
-    )
+    from snipe.adapters.paths import ensure_private_dir
+    from snipe.services.daemon import DaemonRunning, lock_holder, setup_logging, single_instance
 
     app_ctx = ctx_of(ctx)
     if web:
@@ -50,8 +46,7 @@ def daemon(
                                 monitor_interval_s=max(monitor_interval, 10.0)
                                 if monitor_interval > 0 else 0.0,
                                 monitor_budget=monitor_budget)
-    home = settings.home
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    home = ensure_private_dir(settings.home)
     with single_instance(home) as lock:
         if lock is None:
             app_ctx.console.print(f"snipe daemon is already running (pid {lock_holder(home)}); "
@@ -61,33 +56,39 @@ def daemon(
         services = app_ctx.services(**{k: getattr(settings, k) for k in (
             "lead_s", "poll_s", "monitor_interval_s", "monitor_budget")})
         services.extras["store"].check_key()  # a lost key fails here, not at every wake
-
-        async def main() -> None:
-            runner = Daemon(services)
-            other = runner.take_lease()
-            if other is not None:
-                raise DaemonRunning(f"another daemon ({other}) runs on this database")
-            runner.install_signals()
-            runner.report_missed()
-            dashboard = await start_web(services, web) if web and not once else None
-            try:
-                if once:
-                    reports = await runner.run_once(within * 60)
-                    fired = sum(len(r.strikes) for r in reports)
-                    app_ctx.console.print(f"Ran {fired} strike(s) over {len(reports)} "
-                                          "wake-up(s).", highlight=False)
-                else:
-                    app_ctx.console.print(f"snipe daemon running (logs: {log_path}); "
-                                          "Ctrl-C to stop.", highlight=False)
-                    await runner.serve()
-            finally:
-                if dashboard is not None:
-                    await dashboard.stop()
-                await runner.close()
-
         try:
             with last_gasp(services.notifier):
-                asyncio.run(main())
+                asyncio.run(_serve(app_ctx, services, log_path, within * 60 if once else None,
+                                   web))
         except DaemonRunning as exc:
             app_ctx.console.print(f"snipe daemon is already running: {exc}; nothing to do.",
                                   highlight=False)
+
+
+async def _serve(app_ctx: Any, services: Any, log_path: Path, once_within_s: float | None,
+                 web: str | None) -> None:
+    """The daemon on this database (its lease taken), once or until stopped, with the web
+    dashboard beside it when asked."""
+    from snipe.services.daemon import Daemon, DaemonRunning
+
+    runner = Daemon(services)
+    other = runner.take_lease()
+    if other is not None:
+        raise DaemonRunning(f"another daemon ({other}) runs on this database")
+    runner.install_signals()
+    runner.report_missed()
+    dashboard = await start_web(services, web) if web and once_within_s is None else None
+    try:
+        if once_within_s is not None:
+            reports = await runner.run_once(once_within_s)
+            fired = sum(len(r.strikes) for r in reports)
+            app_ctx.console.print(f"Ran {fired} strike(s) over {len(reports)} wake-up(s).",
+                                  highlight=False)
+        else:
+            app_ctx.console.print(f"snipe daemon running (logs: {log_path}); Ctrl-C to stop.",
+                                  highlight=False)
+            await runner.serve()
+    finally:
+        if dashboard is not None:
+            await dashboard.stop()
+        await runner.close()

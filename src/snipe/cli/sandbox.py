@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -84,16 +84,14 @@ def serve(
     shapes: ShapesOption = None,
 ) -> None:
     """Serve the replica (pages at /, API at /api) until Ctrl-C."""
-    from rich.console import Console
-
     from snipe.cli.app import abort
     from snipe.sandbox.config import SandboxConfig, SandboxConfigError
 
     if not _loopback(host) and not public:
         abort(f"refusing to listen on {host}: sandbox accounts and the admin token are not "
-              "secrets, so it serves loopback only unless you pass --public")
+              "secrets, so it serves loopback only unless you pass --public", 2)
     if not 0 < port < 65536:
-        abort(f"port must be 1..65535, got {port}")
+        abort(f"port must be 1..65535, got {port}", 2)
     try:
         config = SandboxConfig(
             accounts=accounts, bots=bots, clock_offset_s=clock_offset, clock_rate=clock_rate,
@@ -105,11 +103,18 @@ def serve(
     except SandboxConfigError as exc:
         abort(str(exc), code=exc.exit_code)
 
+    _serve(config, host, port, clock_offset, clock_rate, accounts)
+
+
+def _serve(config: Any, host: str, port: int, clock_offset: float, clock_rate: float,
+           accounts: int) -> None:
+    """Bind first (a busy port is said at once), say where and how, then serve."""
     import uvicorn
+    from rich.console import Console
 
     from snipe.sandbox.app import create_app
 
-    sock = listening_socket(host, port)  # before the banner: a busy port is said at once
+    sock = listening_socket(host, port)
     web_app = create_app(config)
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"

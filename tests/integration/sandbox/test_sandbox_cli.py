@@ -56,7 +56,7 @@ def test_serve_prints_url_token_and_accounts_and_answers_quickly():
 
 def test_serve_refuses_a_public_host_without_public():
     result = CliRunner().invoke(app, ["sandbox", "serve", "--host", "0.0.0.0"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error
     assert "--public" in result.output
 
 
