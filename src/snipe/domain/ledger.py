@@ -12,12 +12,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from snipe.domain.errors import PermanentError
 from snipe.domain.rules import Holding
 from snipe.domain.scoring import ClockRange, Preferences
 from snipe.domain.site import SiteProfile
 from snipe.domain.slots import TimeWindow
 from snipe.domain.targets import DEFAULT_INSURANCE, WAITLIST_CANCEL, Priority, Target
-from snipe.errors import PermanentError
 
 PRIMARY, BACKUP, FALLBACK, INSURANCE = "primary", "backup", "fallback", "insurance"
 ROLES = (PRIMARY, BACKUP, FALLBACK, INSURANCE)

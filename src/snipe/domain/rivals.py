@@ -24,7 +24,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from snipe.errors import PermanentError
+from snipe.domain.errors import PermanentError
 
 PEER = "peer"
 PROFILES = (PEER,)

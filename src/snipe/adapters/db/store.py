@@ -114,6 +114,7 @@ class UnitOfWork:
     called."""
 
     def __init__(self, session: Session) -> None:
+        from snipe.adapters.db import bookkeeping as books
         from snipe.adapters.db import repositories as repo
 
         self.session = session
@@ -121,11 +122,11 @@ class UnitOfWork:
         self.targets = repo.SqlTargets(session)
         self.strikes = repo.SqlStrikes(session)
         self.bookings = repo.SqlBookings(session)
-        self.attempts = repo.SqlAttempts(session)
-        self.releases = repo.SqlReleases(session)
-        self.slots = repo.SqlSlotCache(session)
-        self.clocks = repo.SqlSiteClocks(session)
-        self.leases = repo.SqlLeases(session)
+        self.attempts = books.SqlAttempts(session)
+        self.releases = books.SqlReleases(session)
+        self.slots = books.SqlSlotCache(session)
+        self.clocks = books.SqlSiteClocks(session)
+        self.leases = books.SqlLeases(session)
         from snipe.adapters.db.views import SqlViews
 
         self.views = SqlViews(session)
