@@ -120,9 +120,29 @@ class SiteSession:
 
 
 class SiteDriver(Protocol):
-    """Everything snipe needs from a booking site, one account at a time."""
+    """Everything snipe needs from a booking site, one account at a time. A second site family
+    is one class that does these, in the registry (`adapters.sites.driver_for`)."""
+
+    profile: Any
+    clock: Any  # the site's measured clock (`ServerClock`): `local_for(instant)`
+
+    def server_now(self) -> datetime: ...
+
+    def login_estimate_s(self, creds: Credentials) -> float: ...
+
+    def session_ready(self, creds: Credentials, until_local: float) -> bool: ...
+
+    def seconds_left(self, session: SiteSession) -> float: ...
 
     async def session(self, creds: Credentials, min_valid_s: float = ...) -> SiteSession: ...
+
+    async def forget(self, creds: Credentials) -> None: ...
+
+    async def warm(self, creds: Credentials) -> SiteSession:
+        """Before a strike: a session good for the window and an open connection."""
+
+    async def reopen(self, creds: Credentials) -> None:
+        """Open the account's connection again just before an instant."""
 
     async def list_slots(
         self, creds: Credentials, location: str, day: date, sub_location: str | None = None
