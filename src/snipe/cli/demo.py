@@ -135,6 +135,9 @@ def demo(
                                         "unlocks (each unlock itself passes at real speed).")]
     = 1200.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bots' choices.")] = 1,
+    variant: Annotated[str, typer.Option("--variant", help="Which behaviour of the real site "
+                                         "the sandbox plays: likely, classic or laggy.")]
+    = "likely",
 ) -> None:
     """Win a 3-hour X1 block (X3, then Fitness as fallback) against bots on the sandbox."""
     import asyncio
@@ -144,7 +147,7 @@ def demo(
 
     app_ctx = ctx_of(ctx)
     console = app_ctx.console
-    options = DemoOptions(rate=rate, seed=seed, keep=keep)
+    options = DemoOptions(rate=rate, seed=seed, keep=keep, variant=variant)
     if json_out:
         result = asyncio.run(run_demo(options))
         print_json(console, result.to_dict())

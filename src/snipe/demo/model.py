@@ -26,7 +26,7 @@ from typing import Any
 
 from snipe.adapters.clock import Clock
 from snipe.adapters.sites.timeline import Timeline
-from snipe.errors import ConfigError, PermanentError
+from snipe.errors import PermanentError, UsageError
 
 ACCOUNTS = 3
 BLOCK_HOURS = (17, 18, 19)  # the bots want these most
@@ -49,10 +49,16 @@ class DemoOptions:
     seed: int = 1
     keep: bool = False
     within_s: float = 150.0  # the demo gives up after this many real seconds
+    variant: str = "likely"  # which behaviour of the real site the sandbox plays
 
     def __post_init__(self) -> None:
+        from snipe.sandbox.variants import BUNDLES
+
+        if self.variant.strip().lower() not in BUNDLES:
+            raise UsageError(f"--variant {self.variant!r} is not one the sandbox plays "
+                             f"(known: {', '.join(BUNDLES)})")
         if not 60.0 <= self.rate <= 3600.0:
-            raise ConfigError(f"--rate must be between 60 and 3600 (sandbox seconds per real "
+            raise UsageError(f"--rate must be between 60 and 3600 (sandbox seconds per real "
                               f"second), got {self.rate:g}")
 
 

@@ -52,7 +52,8 @@ async def run_demo(options: DemoOptions, watch: Watch | None = None,
     started = clock.monotonic()
     with private_home(options.keep) as home:
         async with async_running_sandbox(accounts=ACCOUNTS, bots="hall-rush", seed=options.seed,
-                                          real_speed=REAL_SPEED) as sandbox:
+                                          real_speed=REAL_SPEED,
+                                          variant=options.variant.strip().lower()) as sandbox:
             arena = _Arena.set_up(sandbox, home, clock)
             try:
                 return await arena.play(options, watch, started)

@@ -33,8 +33,9 @@ def test_demo_wins_a_block_reports_it_as_json_and_leaves_nothing_behind(
     assert not (home / "snipe.db").exists()
 
 
-def test_demo_refuses_a_clock_rate_out_of_range(cli, home):
+def test_demo_refuses_a_clock_rate_or_variant_out_of_range_as_usage_errors(cli, home):
     result = cli("demo", "--json", "--rate", "5")
-
-    assert result.code != 0
-    assert "--rate must be between 60 and 3600" in result.err
+    assert result.code == 2 and "--rate must be between 60 and 3600" in result.err
+    result = cli("demo", "--json", "--variant", "optimistic")
+    assert result.code == 2 and "known: likely, classic, laggy" in result.err
+    assert not home.exists()
