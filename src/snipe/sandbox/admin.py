@@ -50,7 +50,7 @@ async def reset(request: Request) -> dict[str, Any]:
     replica = replica_of(request)
     replica.desk.clear()
     replica.faults.clear()
-    request.app.state.crew.outcomes.clear()
+    request.app.state.crew.reset()
     return {"ok": True}
 
 
