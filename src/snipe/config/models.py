@@ -21,6 +21,7 @@ from snipe.domain.scoring import ClockRange
 from snipe.domain.site import SiteProfile
 from snipe.domain.slots import TimeWindow
 from snipe.domain.targets import (
+    DEFAULT_UPGRADE,
     INSURANCE_POLICIES,
     WEEKDAYS,
     fallback_min_length,
@@ -184,6 +185,7 @@ class SnipeConfigIn(Strict):
     accounts: list[str] | None = None
     insurance: str | None = None
     waitlist: Literal["cancel", "keep"] = "cancel"
+    upgrade: bool = DEFAULT_UPGRADE
 
     @field_validator("insurance")
     @classmethod
