@@ -69,7 +69,7 @@ def test_peers_aiming_at_both_halls_take_one_each_through_the_rules(racing):
     ids = {racing.bulk_create("X1", START.date(), [17], sub_location=sub)[0]
            for sub in ("X1 A", "X1 B")}
     at = opens(racing)
-    racing.set_clock(now=at - timedelta(seconds=1), rate=3600.0)
+    racing.set_clock(now=at - timedelta(seconds=1), rate=36000.0)
     # A later request is served after every peer request that reached the server before it:
     # with the clock this fast, all of those sent at 17:00's instant.
     [fitness] = racing.bulk_create("Fitness", START.date(), [8])
