@@ -56,7 +56,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8787,
     accounts: Annotated[int, typer.Option(help="Create accounts user1..userN (pass1..passN).")] = 5,
-    bots: Annotated[str, typer.Option(help="Competing bots: none, hall-rush, fast (comma list).")]
+    bots: Annotated[str, typer.Option(help="Competing bots (comma list): none, hall-rush, fast, "
+                                      "peer[:N][:AIM][:LATENCY] (rivals as fast as us, e.g. "
+                                      "peer:2:both, peer:1:A:0ms; see sandbox/API.md).")]
     = "none",
     clock_offset: Annotated[float, typer.Option(
         "--clock-offset", help="Sandbox time starts at real time + SECONDS.")] = 0.0,

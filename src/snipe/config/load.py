@@ -239,4 +239,5 @@ def to_target(cfg: SnipeConfigIn, where: str, profile: SiteProfile, now: datetim
         extra={"path": where},
         insurance=cfg.insurance or DEFAULT_INSURANCE,
         waitlist=cfg.waitlist,
+        upgrade=cfg.upgrade,
     )

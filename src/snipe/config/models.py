@@ -22,6 +22,7 @@ from snipe.domain.scoring import ClockRange
 from snipe.domain.site import SiteProfile
 from snipe.domain.slots import TimeWindow
 from snipe.domain.targets import (
+    DEFAULT_UPGRADE,
     INSURANCE_POLICIES,
     WEEKDAYS,
     fallback_min_length,
@@ -188,6 +189,7 @@ class SnipeConfigIn(Strict):
     accounts: list[Annotated[str, StringConstraints(max_length=120)]] | None = None
     insurance: str | None = Field(default=None, max_length=MAX_WORD)
     waitlist: Literal["cancel", "keep"] = "cancel"
+    upgrade: bool = DEFAULT_UPGRADE
 
     @field_validator("insurance")
     @classmethod

@@ -7,7 +7,7 @@ a decision and show it later.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from snipe.domain.ledger import Attempt, HeldBooking, utc
@@ -17,6 +17,9 @@ IN_PROGRESS, WON_BLOCK, FAILED = "in_progress", "won", "failed"
 SURPLUS, ORPHAN, SUPERSEDED, INSURANCE_DONE, UNBLOCK, NOT_KEPT = (
     "surplus", "orphan", "superseded", "insurance_not_needed", "unblock", "not_kept",
 )
+# A won target's old block once a better one is wholly held, and the bookings of a better block
+# that could not be completed (domain/upgrade.py).
+UPGRADED, UPGRADE_UNDONE = "upgraded", "upgrade_undone"
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,8 @@ class KeptBlock:
 @dataclass(frozen=True)
 class Decision:
     """What to do now: releases to apply at once, the next strike (`strikes[0]`; the rest is a
-    forecast that assumes each slot's first attempt wins), the verdict and the block kept."""
+    forecast that assumes each slot's first attempt wins), the verdict and the block kept, and
+    the block that one replaced when the target upgraded."""
 
     target: str
     at: datetime
@@ -116,6 +120,7 @@ class Decision:
     kept: KeptBlock | None = None
     aims: tuple[Aim, ...] = ()
     notes: tuple[str, ...] = ()
+    upgraded_from: Block | None = None
 
     @property
     def done(self) -> bool:
@@ -137,6 +142,8 @@ class Decision:
             "strikes": [s.to_dict() for s in self.strikes],
             "kept": None if self.kept is None else self.kept.to_dict(),
             "aims": [a.to_dict() for a in self.aims], "notes": list(self.notes),
+            **({} if self.upgraded_from is None else
+               {"upgraded_from": self.upgraded_from.to_dict()}),
         }
 
     @classmethod
@@ -148,6 +155,7 @@ class Decision:
             None if data.get("kept") is None else KeptBlock.from_dict(data["kept"]),
             tuple(Aim.from_dict(a) for a in data.get("aims", [])),
             tuple(data.get("notes", [])),
+            None if data.get("upgraded_from") is None else Block.from_dict(data["upgraded_from"]),
         )
 
 
@@ -157,10 +165,8 @@ def slot_words(b: HeldBooking) -> str:
 
 
 def block_to_dict(block: Block) -> dict[str, Any]:
-    return {"location": block.location, "day": block.day.isoformat(),
-            "start_hour": block.start_hour, "length": block.length}
+    return block.to_dict()
 
 
 def block_from_dict(data: dict[str, Any]) -> Block:
-    return Block(date.fromisoformat(data["day"]), int(data["start_hour"]), int(data["length"]),
-                 data["location"])
+    return Block.from_dict(data)

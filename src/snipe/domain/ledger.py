@@ -14,10 +14,9 @@ from typing import Any
 
 from snipe.domain.errors import PermanentError
 from snipe.domain.rules import Holding
-from snipe.domain.scoring import ClockRange, Preferences
 from snipe.domain.site import SiteProfile
-from snipe.domain.slots import TimeWindow
-from snipe.domain.targets import DEFAULT_INSURANCE, WAITLIST_CANCEL, Priority, Target
+from snipe.domain.slots import Block
+from snipe.domain.targets import Target, target_from_dict, target_to_dict
 
 PRIMARY, BACKUP, FALLBACK, INSURANCE = "primary", "backup", "fallback", "insurance"
 ROLES = (PRIMARY, BACKUP, FALLBACK, INSURANCE)
@@ -34,6 +33,9 @@ MAX_TRIES_PER_SLOT = 3
 # a short outage at an unlock does not end a target); past that the slot monitor watches it.
 MAX_ERROR_TRIES = 6
 ERROR_BACKOFF_S = 1.0
+# A booking the site made but whose id we could not read yet has this ref until a
+# reconciliation reads it: it may hold a place, but it is not confirmed.
+UNREAD = "unread-"
 
 
 class PlanError(PermanentError):
@@ -61,6 +63,11 @@ class HeldBooking:
     @property
     def holding(self) -> Holding:
         return Holding(self.account, self.day, self.hour, self.location)
+
+    @property
+    def confirmed(self) -> bool:
+        """The site confirmed it with its own id."""
+        return not self.ref.startswith(UNREAD)
 
     def describe(self) -> str:
         where = self.sub_location or self.location
@@ -182,6 +189,10 @@ class PlanState:
     # someone else, and sub-slots free again whatever was lost there before.
     seen_taken: frozenset[tuple[str, str | None, date, int]] = frozenset()
     seen_free: frozenset[tuple[str, str | None, date, int]] = frozenset()
+    # The block the target was won with (set when a decision's verdict is won), and the one it
+    # replaced at its last upgrade.
+    kept: Block | None = None
+    upgraded_from: Block | None = None
 
     @classmethod
     def start(
@@ -221,6 +232,15 @@ class PlanState:
         """The state with `held` replaced by what the site shows (at restart, before a retry)."""
         return replace(self, held=tuple(bookings))
 
+    def settled(self, kept: Block | None) -> PlanState:
+        """The state once a decision kept `kept` (its verdict won) or nothing (not won yet, or
+        failed); a won target moving to another block has upgraded from its old one."""
+        if kept is None:
+            return replace(self, kept=None, upgraded_from=None)
+        if self.kept is not None and kept != self.kept:
+            return replace(self, kept=kept, upgraded_from=self.kept)
+        return replace(self, kept=kept)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "profile": self.profile.name,
@@ -231,6 +251,9 @@ class PlanState:
             "released": [r.to_dict() for r in self.released],
             "excluded": [[loc, day.isoformat(), hour] for loc, day, hour in
                          sorted(self.excluded)],
+            **{key: block.to_dict() for key, block in (("kept", self.kept),
+                                                       ("upgraded_from", self.upgraded_from))
+               if block is not None},
         }
 
     @classmethod
@@ -249,69 +272,15 @@ class PlanState:
                 released=tuple(Released.from_dict(r) for r in data.get("released", [])),
                 excluded=frozenset((loc, date.fromisoformat(day), int(hour))
                                    for loc, day, hour in data.get("excluded", [])),
+                kept=_block(data.get("kept")),
+                upgraded_from=_block(data.get("upgraded_from")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PlanError(f"plan state is malformed: {type(exc).__name__}: {exc}") from None
 
 
-def target_to_dict(target: Target) -> dict[str, Any]:
-    prefs = target.preferences
-    return {
-        "name": target.name,
-        "days": [d.isoformat() for d in target.days],
-        "length": target.length,
-        "window": [target.window.start_hour, target.window.end_hour],
-        "priorities": [
-            {"rank": p.rank, "location": p.location, "sub_locations": list(p.sub_locations),
-             "max_accounts": p.max_accounts}
-            for p in target.priorities
-        ],
-        "min_length": target.min_length,
-        "accounts": list(target.accounts),
-        "preferences": None if prefs is None else {
-            "range_start": prefs.range_start.isoformat(),
-            "range_end": prefs.range_end.isoformat(),
-            "preferred_times": [str(r) for r in prefs.preferred_times],
-            "avoid_times": [str(r) for r in prefs.avoid_times],
-            "allow_weekends": prefs.allow_weekends,
-            "allow_evenings": prefs.allow_evenings,
-        },
-        "repeat": target.repeat,
-        "fallback_strategy": target.fallback_strategy,
-        "extra": dict(target.extra),
-        "insurance": target.insurance,
-        "waitlist": target.waitlist,
-    }
-
-
-def target_from_dict(data: dict[str, Any]) -> Target:
-    prefs = data.get("preferences")
-    return Target(
-        name=data["name"],
-        days=tuple(date.fromisoformat(d) for d in data["days"]),
-        length=int(data["length"]),
-        window=TimeWindow(int(data["window"][0]), int(data["window"][1])),
-        priorities=tuple(
-            Priority(int(p["rank"]), p["location"], tuple(p.get("sub_locations", ())),
-                     int(p["max_accounts"]))
-            for p in data["priorities"]
-        ),
-        min_length=int(data["min_length"]),
-        accounts=tuple(data.get("accounts", ())),
-        preferences=None if prefs is None else Preferences(
-            range_start=date.fromisoformat(prefs["range_start"]),
-            range_end=date.fromisoformat(prefs["range_end"]),
-            preferred_times=tuple(ClockRange.parse(t) for t in prefs.get("preferred_times", ())),
-            avoid_times=tuple(ClockRange.parse(t) for t in prefs.get("avoid_times", ())),
-            allow_weekends=bool(prefs.get("allow_weekends", True)),
-            allow_evenings=bool(prefs.get("allow_evenings", True)),
-        ),
-        repeat=data.get("repeat"),
-        fallback_strategy=data.get("fallback_strategy", "all_or_nothing"),
-        extra=dict(data.get("extra", {})),
-        insurance=data.get("insurance", DEFAULT_INSURANCE),
-        waitlist=data.get("waitlist", WAITLIST_CANCEL),
-    )
+def _block(data: dict[str, Any] | None) -> Block | None:
+    return None if data is None else Block.from_dict(data)
 
 
 @dataclass

@@ -9,7 +9,8 @@ How a decision is made (DESIGN.md, Strategy):
 2. Keep only what can still matter: the best complete accepted block, and bookings inside a block
    that can still be won and would beat it. Everything else is an orphan (or superseded) and goes.
 3. Verdict: if no block better than the best complete one can still be won, the target is won
-   (that block is kept) or failed (nothing is kept).
+   (that block is kept) or failed (nothing is kept). A target once won (`PlanState.kept`) makes
+   no more strikes: it keeps its block, or swaps it for a better one wholly held (`upgrade`).
 4. Aims: the best block that can still be won (primary), and for each other location the best
    one that beats what is held: same-window locations fire at the same instants with other
    accounts (fallback), longer-window ones are booked early (insurance) unless the target's
@@ -56,6 +57,7 @@ from snipe.domain.ledger import (
 from snipe.domain.outlook import Candidate, Outlook, target_candidates
 from snipe.domain.strikes import Compose, compose_strike
 from snipe.domain.targets import OFF
+from snipe.domain.upgrade import decide_won, kept_candidate
 
 FORECAST_LIMIT = 24
 
@@ -89,6 +91,9 @@ def decide_with(compose: Compose, state: PlanState, now: datetime, *, forecast: 
     releases = _surplus(view, mine)
     if releases:
         view = Outlook(state, now, mine, candidates, record)
+    old = kept_candidate(view)
+    if old is not None:  # won: it only moves by an upgrade (domain/upgrade.py)
+        return decide_won(view, old, releases, tuple(notes))
 
     best = view.best_complete()
     kept = _kept(view, best)

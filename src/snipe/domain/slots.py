@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
 
 
 def slot_start(day: date, hour: int, tz: tzinfo) -> datetime:
@@ -59,6 +60,18 @@ class Block:
     @property
     def end_hour(self) -> int:
         return self.start_hour + self.length
+
+    def describe(self) -> str:
+        return f"{self.location} {self.day} {self.start_hour:02d}:00-{self.end_hour:02d}:00"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"location": self.location, "day": self.day.isoformat(),
+                "start_hour": self.start_hour, "length": self.length}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Block:
+        return cls(date.fromisoformat(data["day"]), int(data["start_hour"]), int(data["length"]),
+                   data["location"])
 
 
 def candidate_blocks(day: date, window: TimeWindow, length: int, location: str) -> list[Block]:

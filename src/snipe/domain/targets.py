@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
-from snipe.domain.scoring import Preferences
+from snipe.domain.scoring import ClockRange, Preferences
 from snipe.domain.slots import TimeWindow, slot_start
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -32,6 +33,9 @@ DEFAULT_INSURANCE = OFF
 # `keep` stays on it (the entry is reported, never counted as won).
 WAITLIST_CANCEL, WAITLIST_KEEP = "cancel", "keep"
 WAITLIST_POLICIES = (WAITLIST_CANCEL, WAITLIST_KEEP)
+# A target won on a lower-ranked or shorter block keeps watching for a better one and swaps when
+# a whole better block is held (domain/upgrade.py); `False` keeps the first block won.
+DEFAULT_UPGRADE = True
 _ACCEPT = re.compile(r"^accept_(\d+)_consecutive_hours?$")
 
 
@@ -74,6 +78,7 @@ class Target:
     extra: dict[str, str] = field(default_factory=dict)
     insurance: str = DEFAULT_INSURANCE
     waitlist: str = WAITLIST_CANCEL
+    upgrade: bool = DEFAULT_UPGRADE
 
     def __post_init__(self) -> None:
         if self.insurance not in INSURANCE_POLICIES:
@@ -111,3 +116,65 @@ def roll_weekly(day: date, window: TimeWindow, tz: tzinfo, now: datetime) -> dat
     while slot_start(day, window.start_hour, tz) <= now:
         day += timedelta(days=7)
     return day
+
+
+def target_to_dict(target: Target) -> dict[str, Any]:
+    prefs = target.preferences
+    return {
+        "name": target.name,
+        "days": [d.isoformat() for d in target.days],
+        "length": target.length,
+        "window": [target.window.start_hour, target.window.end_hour],
+        "priorities": [
+            {"rank": p.rank, "location": p.location, "sub_locations": list(p.sub_locations),
+             "max_accounts": p.max_accounts}
+            for p in target.priorities
+        ],
+        "min_length": target.min_length,
+        "accounts": list(target.accounts),
+        "preferences": None if prefs is None else {
+            "range_start": prefs.range_start.isoformat(),
+            "range_end": prefs.range_end.isoformat(),
+            "preferred_times": [str(r) for r in prefs.preferred_times],
+            "avoid_times": [str(r) for r in prefs.avoid_times],
+            "allow_weekends": prefs.allow_weekends,
+            "allow_evenings": prefs.allow_evenings,
+        },
+        "repeat": target.repeat,
+        "fallback_strategy": target.fallback_strategy,
+        "extra": dict(target.extra),
+        "insurance": target.insurance,
+        "waitlist": target.waitlist,
+        "upgrade": target.upgrade,
+    }
+
+
+def target_from_dict(data: dict[str, Any]) -> Target:
+    prefs = data.get("preferences")
+    return Target(
+        name=data["name"],
+        days=tuple(date.fromisoformat(d) for d in data["days"]),
+        length=int(data["length"]),
+        window=TimeWindow(int(data["window"][0]), int(data["window"][1])),
+        priorities=tuple(
+            Priority(int(p["rank"]), p["location"], tuple(p.get("sub_locations", ())),
+                     int(p["max_accounts"]))
+            for p in data["priorities"]
+        ),
+        min_length=int(data["min_length"]),
+        accounts=tuple(data.get("accounts", ())),
+        preferences=None if prefs is None else Preferences(
+            range_start=date.fromisoformat(prefs["range_start"]),
+            range_end=date.fromisoformat(prefs["range_end"]),
+            preferred_times=tuple(ClockRange.parse(t) for t in prefs.get("preferred_times", ())),
+            avoid_times=tuple(ClockRange.parse(t) for t in prefs.get("avoid_times", ())),
+            allow_weekends=bool(prefs.get("allow_weekends", True)),
+            allow_evenings=bool(prefs.get("allow_evenings", True)),
+        ),
+        repeat=data.get("repeat"),
+        fallback_strategy=data.get("fallback_strategy", "all_or_nothing"),
+        extra=dict(data.get("extra", {})),
+        insurance=data.get("insurance", DEFAULT_INSURANCE),
+        waitlist=data.get("waitlist", WAITLIST_CANCEL),
+        upgrade=bool(data.get("upgrade", DEFAULT_UPGRADE)),
+    )

@@ -63,7 +63,7 @@ async def reset(request: Request) -> dict[str, Any]:
     replica.desk.clear()
     replica.faults.clear()
     replica.journal.clear()
-    request.app.state.crew.outcomes.clear()
+    request.app.state.crew.reset()
     return {"ok": True}
 
 

@@ -33,7 +33,7 @@ def create_app(config: SandboxConfig | None = None, clock: Clock | None = None) 
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(crew.run()) if crew.bots else None
+        task = asyncio.create_task(crew.run()) if crew.active else None
         try:
             yield
         finally:

@@ -12,6 +12,7 @@ refusing it: a waitlist entry holds neither a place nor an allowance.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,11 +68,18 @@ class BookingDesk:
         self.rules = rules
         self.release_lag_s = release_lag_s
         self.waitlist = waitlist
+        # (sandbox) Requests that reached the server in sandbox time but are not served yet (the
+        # `peer` bots'): served up to a request's own instant before it, in arrival order.
+        self.arrivals: Callable[[float], None] | None = None
+        # (sandbox) Told of each place a cancellation frees (slot row, sandbox time).
+        self.freed: Callable[[Any, float], None] | None = None
 
-    def book(self, account_id: int, booking_ids: list[int]) -> list[Booked]:
+    def book(self, account_id: int, booking_ids: list[int], at_s: float | None = None
+             ) -> list[Booked]:
         """Book every slot for the account, or none of them (raises the first refusal).
 
-        `booking_ids` are the sandbox's slot ids (a slot's public `bookingId` when it has one).
+        `booking_ids` are the sandbox's slot ids (a slot's public `bookingId` when it has one);
+        `at_s` is when the request reached the server (default: now, in sandbox time).
         """
         if not booking_ids or len(booking_ids) > MAX_SLOTS_PER_REQUEST:
             raise Refusal("malformed_request",
@@ -79,8 +87,10 @@ class BookingDesk:
         if len(set(booking_ids)) != len(booking_ids):
             raise Refusal("malformed_request", "the same bookingId is given twice")
         self.catalogue.ensure_ids(booking_ids)
+        now = self.clock.now_s() if at_s is None else at_s
+        if self.arrivals is not None:
+            self.arrivals(now)
         with self.store.transaction() as conn:
-            now = self.clock.now_s()
             ordered = self._open_slots(conn, booking_ids, now)
             waitlists = self.waitlist and len(ordered) == 1 and ordered[0].sub_location is None
             if waitlists and self._holds(conn, account_id, booking_ids):
@@ -183,10 +193,18 @@ class BookingDesk:
     def cancel(self, participation_id: int, account_id: int | None = None) -> None:
         """Cancel a booking (the account's own unless `account_id` is None): frees its place and
         both allowances."""
+        now = self.clock.now_s()
+        if self.arrivals is not None:
+            self.arrivals(now)
         with self.store.transaction() as conn:
-            self._cancel(conn, participation_id, account_id)
+            slot = self._cancel(conn, participation_id, account_id, now)
+        if slot is not None and self.freed is not None:
+            self.freed(slot, now)
 
-    def _cancel(self, conn: Connection, participation_id: int, account_id: int | None) -> None:
+    def _cancel(self, conn: Connection, participation_id: int, account_id: int | None,
+                now: float | None = None) -> Any:
+        """Cancel one booking; returns the slot whose place it freed (None for a waitlist
+        entry)."""
         where = [participations.c.id == participation_id, participations.c.cancelled_at.is_(None)]
         if account_id is not None:
             where.append(participations.c.account_id == account_id)
@@ -195,12 +213,13 @@ class BookingDesk:
             raise Refusal("not_found", f"no booking {participation_id} of yours",
                           human="Participation not found")
         gone = conn.execute(
-            update(participations).where(*where).values(cancelled_at=self.clock.now_s())
+            update(participations).where(*where).values(
+                cancelled_at=self.clock.now_s() if now is None else now)
         ).rowcount
         if row.status == WAITLISTED:  # it held neither a place nor an allowance
             if gone != 1:
                 raise RuntimeError(f"booking {participation_id} changed while it was cancelled")
-            return
+            return None
         slot = conn.execute(select(slots).where(slots.c.booking_id == row.booking_id)).one()
         freed = conn.execute(
             update(slots)
@@ -210,7 +229,7 @@ class BookingDesk:
         if gone != 1 or freed != 1:
             raise RuntimeError(f"booking {participation_id} changed while it was cancelled")
         if not self.rules.cancel_restores_allowance:
-            return
+            return slot
         for rule, key, _most, _code in self._allowance_keys(slot):
             conn.execute(
                 update(allowances)
@@ -218,6 +237,7 @@ class BookingDesk:
                        allowances.c.rule == rule, allowances.c.key == key, allowances.c.used > 0)
                 .values(used=allowances.c.used - 1)
             )
+        return slot
 
     def cancel_slots(self, conn: Connection, booking_ids: list[int]) -> int:
         """Cancel every active booking of these slots (their slots are about to be removed)."""

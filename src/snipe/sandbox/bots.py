@@ -1,8 +1,9 @@
 """Competing bots: at each hourly unlock they grab hall slots, through the same booking desk.
 
 Which slots a bot goes for, and how late it arrives, is drawn from a generator seeded by
-(seed, bot, bookingId): runs repeat whatever the timing. Arrival delays are real seconds, since
-network latency is physical even when the sandbox clock runs fast.
+(seed, bot, bookingId): runs repeat whatever the timing. The `hall-rush` and `fast` bots' arrival
+delays are real seconds, since network latency is physical even when the sandbox clock runs
+fast; `peer` bots (peers.py) arrive a few milliseconds after the instant, kept in sandbox time.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from snipe.sandbox.catalogue import Catalogue
 from snipe.sandbox.clock import Clock, iso
+from snipe.sandbox.peers import Peers, is_peer, parse_peer
 from snipe.sandbox.refusals import Refusal
 
 log = logging.getLogger("snipe.sandbox.bots")
@@ -75,10 +77,31 @@ def next_unlock(now: datetime) -> datetime:
 class BotCrew:
     def __init__(self, replica: Any) -> None:
         self.replica = replica
-        self.bots: tuple[str, ...] = tuple(replica.config.bots)
+        names = tuple(replica.config.bots)
+        self.bots: tuple[str, ...] = tuple(n for n in names if not is_peer(n))
         self.seed: int = replica.config.seed
         self.outcomes: deque[dict[str, Any]] = deque(maxlen=500)
         self._tasks: set[asyncio.Task] = set()
+        specs = [parse_peer(n) for n in names if is_peer(n)]
+        self.peers = Peers(replica, specs, self.seed, self.outcomes.append) if specs else None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.bots or self.peers)
+
+    def reset(self) -> None:
+        """Forget the bot log and the peers' watch (the bookings they watched are gone)."""
+        self.outcomes.clear()
+        if self.peers is not None:
+            self.peers.reset()
+
+    def _next_event(self, unlock: datetime) -> datetime:
+        when = unlock if self.bots else None
+        if self.peers is not None:
+            due = datetime.fromtimestamp(self.peers.next_due(), UTC)
+            when = due if when is None else min(when, due)
+        assert when is not None
+        return when
 
     async def run(self) -> None:
         clock: Clock = self.replica.clock
@@ -87,6 +110,8 @@ class BotCrew:
         moved_to: list[float] = []
 
         def on_clock_set(sandbox_s: float) -> None:
+            if self.peers is not None:
+                self.peers.moved(sandbox_s)  # at once: a request may follow before the loop runs
             moved_to.append(sandbox_s)
             with contextlib.suppress(RuntimeError):  # the loop is already closed
                 loop.call_soon_threadsafe(moved.set)
@@ -95,7 +120,7 @@ class BotCrew:
         try:
             unlock = next_unlock(clock.now())
             while True:
-                wait = clock.real_seconds_until(unlock)
+                wait = clock.real_seconds_until(self._next_event(unlock))
                 if wait > 0:
                     moved.clear()
                     try:
@@ -106,8 +131,12 @@ class BotCrew:
                     unlock = next_unlock(datetime.fromtimestamp(moved_to[-1], UTC))
                     moved_to.clear()
                     continue
-                self.strike(unlock)
-                unlock += timedelta(hours=1)
+                now = clock.now()
+                if self.bots and now >= unlock:
+                    self.strike(unlock)
+                    unlock += timedelta(hours=1)
+                if self.peers is not None:
+                    self.peers.serve_until(now.timestamp())
         finally:
             clock.unsubscribe(on_clock_set)
             for task in list(self._tasks):
@@ -118,7 +147,6 @@ class BotCrew:
             task = asyncio.create_task(self._arrive(attempt, unlock))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-
     async def _arrive(self, attempt: BotAttempt, unlock: datetime) -> None:
         await asyncio.sleep(attempt.delay_s)
         replica = self.replica

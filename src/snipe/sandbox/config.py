@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from snipe.sandbox.peers import check_peers, is_peer, parse_peer
 from snipe.sandbox.variants import DEFAULT_VARIANT, SandboxConfigError, Variant
 
 __all__ = ["BOT_NAMES", "SandboxConfig", "SandboxConfigError", "parse_bots"]
@@ -15,7 +16,8 @@ BOT_NAMES = ("hall-rush", "fast")
 
 
 def parse_bots(value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
-    """`"none"`, `"hall-rush"`, `"fast"` or a comma list of them, as a tuple of bot names."""
+    """`"none"`, `"hall-rush"`, `"fast"`, `"peer[:N][:AIM][:LATENCY]"` (peers.py) or a comma
+    list of them, as a tuple of bot names (a peer's in full: `peer:1:spread:3-10ms`)."""
     if value is None:
         return ()
     names = value.split(",") if isinstance(value, str) else list(value)
@@ -24,8 +26,10 @@ def parse_bots(value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ..
         name = raw.strip().lower()
         if name in ("", "none"):
             continue
-        if name not in BOT_NAMES:
-            known = ", ".join(("none", *BOT_NAMES))
+        if is_peer(name):
+            name = parse_peer(name).name
+        elif name not in BOT_NAMES:
+            known = ", ".join(("none", *BOT_NAMES, "peer[:N][:AIM][:LATENCY]"))
             raise SandboxConfigError(f"unknown sandbox bot {raw.strip()!r} (known: {known})")
         if name not in bots:
             bots.append(name)
@@ -60,6 +64,10 @@ class SandboxConfig:
 
     def __post_init__(self) -> None:
         self.bots = parse_bots(self.bots)
+        if any(is_peer(b) for b in self.bots):
+            from snipe.profiles import load_profile
+
+            check_peers(self.bots, load_profile(self.profile))
         self.variant = self._variant()
         if self.accounts < 0:
             raise SandboxConfigError(f"sandbox accounts must be 0 or more, got {self.accounts}")

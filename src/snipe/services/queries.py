@@ -118,12 +118,18 @@ class TargetView:
 def block_words(decision: dict[str, Any] | None) -> str | None:
     if not decision:
         return None
-    kept = Decision.from_dict(decision).kept
+    made = Decision.from_dict(decision)
+    kept = made.kept
     if kept is None:
         return None
     b = kept.block
-    return (f"{b.location} {b.day} {b.start_hour:02d}:00-{b.end_hour:02d}:00 "
-            f"({', '.join(h.account for h in kept.bookings)})")
+    words = (f"{b.location} {b.day} {b.start_hour:02d}:00-{b.end_hour:02d}:00 "
+             f"({', '.join(h.account for h in kept.bookings)})")
+    old = made.upgraded_from
+    if old is not None:
+        words += (f"; upgraded {old.location} {old.start_hour:02d}:00-{old.end_hour:02d}:00 → "
+                  f"{b.location} {b.start_hour:02d}:00-{b.end_hour:02d}:00")
+    return words
 
 
 @dataclass

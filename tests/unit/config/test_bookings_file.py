@@ -138,6 +138,7 @@ def test_a_target_of_several_is_checked_across_its_fields_at_its_own_path(tmp_pa
          "$.snipe_config", "the block has 3"),
         (lambda c: c.update(insurance="sometimes"), "$.snipe_config.insurance",
          "unknown insurance policy 'sometimes' (use 'yield', 'keep', 'off')"),
+        (lambda c: c.update(upgrade="sometimes"), "$.snipe_config.upgrade", "boolean"),
     ],
 )
 def test_each_bad_input_names_the_problem(tmp_path, frozen_now, change, path, fragment):
@@ -160,6 +161,18 @@ def test_insurance_has_a_default(tmp_path, frozen_now):
 
     (target,) = load_bookings(write(tmp_path, SEED_FORMAT), frozen_now).targets
     assert target.insurance == DEFAULT_INSURANCE
+
+
+def test_upgrades_are_on_unless_a_target_switches_them_off(tmp_path, frozen_now):
+    (target,) = load_bookings(write(tmp_path, SEED_FORMAT), frozen_now).targets
+    assert target.upgrade is True
+    data = copy.deepcopy(SEED_FORMAT)
+    data["snipe_config"]["upgrade"] = False
+    (target,) = load_bookings(write(tmp_path, data), frozen_now).targets
+    assert target.upgrade is False
+    loaded = load_bookings(ROOT / "bookings.example.json", frozen_now)
+    assert {t.name: t.upgrade for t in loaded.targets} == {"thursday-x1": True,
+                                                           "weekend-evening": False}
 
 
 def test_past_date_is_fine_when_it_repeats_weekly(tmp_path, frozen_now):

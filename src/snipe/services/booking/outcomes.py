@@ -16,7 +16,7 @@ from snipe.adapters.sites.errors import (
     SlotNotOpen,
     SlotStarted,
 )
-from snipe.domain.ledger import ERROR, FULL, LIMIT, NOT_OPEN, WON, Attempt, Outcome
+from snipe.domain.ledger import ERROR, FULL, LIMIT, NOT_OPEN, UNREAD, WON, Attempt, Outcome
 from snipe.errors import TransientError
 
 
@@ -82,5 +82,5 @@ def failed(attempt: Attempt, exc: BaseException, elapsed_ms: float,
 
 def won(attempt: Attempt, booked: Any, elapsed_ms: float, claim: int | None) -> AttemptResult:
     ref = str(booked.id) if getattr(booked, "id", None) is not None else None
-    return AttemptResult(attempt, WON, ref or f"unread-{claim}", elapsed_ms, None, claim,
+    return AttemptResult(attempt, WON, ref or f"{UNREAD}{claim}", elapsed_ms, None, claim,
                          ref is None, getattr(booked, "sub_location", None))

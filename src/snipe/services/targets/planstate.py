@@ -56,7 +56,10 @@ def save_decision(uow: UnitOfWork, target: TargetRecord, state: PlanState, decis
                   now: datetime) -> dict[str, int]:
     """Keep the state and decision; the forecast becomes the waiting strike rows; every
     release the decision asks for becomes an obligation kept until the site confirms it.
-    Returns how the strike rows changed."""
+    Returns how the strike rows changed. A won decision's block is kept in the state: the
+    target then only moves by an upgrade (domain/upgrade.py)."""
+    won = decision.kept if decision.verdict == TargetState.WON else None
+    state = state.settled(won.block if won is not None else None)
     target.plan_state, target.decision = state.to_dict(), decision.to_dict()
     target.next_wake = decision.wake_at
     if decision.done:

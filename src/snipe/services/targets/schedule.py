@@ -104,7 +104,8 @@ def _state_for(record: TargetRecord | None, target: Target, loaded: LoadedBookin
         return fresh
     if old.target.days != target.days:
         return fresh
-    return PlanState(target, loaded.profile, fresh.accounts, old.held, old.outcomes, old.released)
+    return PlanState(target, loaded.profile, fresh.accounts, old.held, old.outcomes, old.released,
+                     kept=old.kept, upgraded_from=old.upgraded_from)
 
 
 def _usable(uow: UnitOfWork, loaded: LoadedBookings) -> tuple[list[str], set[str]]:

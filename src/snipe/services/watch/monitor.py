@@ -1,7 +1,8 @@
 """The slot monitor: after the unlock rush, slots come back when people cancel. For every target
 not yet won and still wanted, poll the site's slot lists at a bounded rate, notice a freed slot,
 and let the planner decide what to book, through the one booking path (all or nothing: what an
-incomplete block won is released as an orphan).
+incomplete block won is released as an orphan). A target won on a lower-ranked or shorter block
+is watched too, for a whole better block to upgrade to (upgrade.py), unless its upgrades are off.
 
 Requests are counted at the HTTP transport, so a poll never sends more than its budget whatever
 the driver retries underneath; a 429 stops the poll and backs off.
@@ -25,16 +26,19 @@ from snipe.domain.outlook import target_candidates
 from snipe.domain.planner import decide
 from snipe.domain.slots import slot_start, unlock_instant
 from snipe.domain.status import StrikeStatus, TargetState
+from snipe.domain.upgrade import wanted as better_blocks
 from snipe.errors import ConfigError
 from snipe.services.booking.path import claim, fire, record
 from snipe.services.booking.releases import settle_releases
 from snipe.services.context import Context, quarantine
 from snipe.services.targets.planstate import load_state
 from snipe.services.watch.reading import SeenKey, SeenSlot, cached, read_list
+from snipe.services.watch.upgrade import try_upgrade
 
 log = logging.getLogger(__name__)
 
-WANTED = (TargetState.ACTIVE.value, TargetState.FAILED.value)  # a failed target may be saved
+# A failed target may be saved; a won one may upgrade.
+WANTED = (TargetState.ACTIVE.value, TargetState.FAILED.value, TargetState.WON.value)
 MIN_INTERVAL_S = 10.0
 SOURCE = "slot monitor"
 NEVER = datetime.min.replace(tzinfo=UTC)
@@ -50,6 +54,7 @@ class PollReport:
     failed: list[str] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
     completed: list[str] = field(default_factory=list)  # targets whose block is now held
+    upgraded: list[str] = field(default_factory=list)  # "target: X3 11:00-14:00 → X1 ..."
     backoff_until: datetime | None = None
     note: str = ""
 
@@ -57,6 +62,7 @@ class PollReport:
         return {"at": self.at.isoformat(), "requests": self.requests, "polled": self.polled,
                 "free": self.free, "booked": self.booked, "failed": self.failed,
                 "released": self.released, "completed": self.completed,
+                "upgraded": self.upgraded,
                 "backoff_until": self.backoff_until.isoformat() if self.backoff_until else None,
                 "note": self.note}
 
@@ -186,10 +192,13 @@ class SlotMonitor:
     def _open_lists(self, state: PlanState, now: datetime,
                     busy: set[tuple[str, datetime]]) -> list[tuple[str, Any]]:
         held = {(b.location, b.day, b.hour) for b in state.mine()}
-        candidates = target_candidates(state)
-        if any(all((c.location, c.block.day, h) in held for h in c.block.hours)
-               for c in candidates):
-            return []  # a whole accepted block is held: won, stop watching
+        if state.kept is not None:
+            candidates = better_blocks(state, now)  # won: only a better block is of use
+        else:
+            candidates = target_candidates(state)
+            if any(all((c.location, c.block.day, h) in held for h in c.block.hours)
+                   for c in candidates):
+                return []  # a whole accepted block is held: won, stop watching
         wanted: dict[tuple[str, Any], None] = {}
         tz = state.profile.tz
         for c in candidates:
@@ -215,6 +224,10 @@ class SlotMonitor:
         shown = [((loc, s.sub_location, day, hour), s.full)
                  for (name, loc, day, hour), slots in seen.items() if name == site
                  for s in slots]
+        if state.kept is not None:
+            await try_upgrade(self.ctx, watch.target_id, watch.name, state, shown, driver, meter,
+                              report, now)
+            return
         free = {key for key, full in shown if not full}
         # The planner decides from what the lists show now: free halls are open to it again,
         # whatever it lost there before; taken ones are out.
