@@ -4,7 +4,6 @@ pyproject.toml's [tool.alembic]) and by snipe itself on first use."""
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
 
 from snipe.adapters.db.models import Base
 
@@ -47,8 +46,12 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        engine = engine_from_config({"sqlalchemy.url": database_url()},
-                                    prefix="sqlalchemy.", poolclass=pool.NullPool)
+        from snipe.adapters.db.store import make_engine
+
+        url = database_url()
+        # snipe's own engine: a SQLite file is created 0600 in an existing folder (the data
+        # dir is made private), with the pragmas snipe uses; any other URL as given.
+        engine = make_engine(url, create_folder=not config.get_main_option("sqlalchemy.url"))
         with engine.connect() as conn:
             _run(conn)
     else:

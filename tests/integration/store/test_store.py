@@ -1,4 +1,5 @@
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -123,3 +124,20 @@ def test_password_is_not_in_the_database_file(store, home):
     raw = b"".join(p.read_bytes() for p in home.glob("snipe.db*"))
     assert b"user1" in raw  # the file really holds the row
     assert b"correct-horse-battery" not in raw
+
+
+def test_the_alembic_command_line_migrates_the_data_dirs_database_privately(home):
+    import stat
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    database = home / "snipe.db"
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    current = subprocess.run([sys.executable, "-m", "alembic", "current"], cwd=root,
+                             capture_output=True, text=True, timeout=120)
+    assert "(head)" in current.stdout
