@@ -47,6 +47,7 @@ def test_housekeeping_applies_each_retention(home, ctx):
     (old_artifact / "body.txt").write_text("x")
     aged(old_artifact, 20)
     (artifacts / "new").mkdir()
+    aged(artifacts / "new", 1)  # by the test's clock, not the machine's
     for name, days in (("sandbox-user1-abc.session", 8), ("sandbox-user2-def.session", 1)):
         (sessions / name).write_bytes(b"sealed")
         aged(sessions / name, days)
