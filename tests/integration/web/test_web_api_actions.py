@@ -149,10 +149,15 @@ async def test_slot_lists_are_read_within_the_budget_and_not_again_too_soon(
     assert cells[("X1 A", MONDAY.isoformat(), 16)] == "taken"
     assert cells[("X1 B", MONDAY.isoformat(), 16)] == "free"
 
-    again = (await api.get("/api/slots", location="X1", date=MONDAY.isoformat(), days=2,
-                           live="true")).json()
+    again = (await api.send("POST", "/api/slots/refresh", {
+        "location": "X1", "date": MONDAY.isoformat(), "days": 2})).json()
     assert again["refresh"]["fresh"] == first["refresh"]["read"]
     assert again["refresh"]["requests"] == 0
+    sent = len(site.requests())
+    cached = (await api.get("/api/slots", location="X1", date=MONDAY.isoformat(), days=2,
+                            live="true")).json()
+    assert "refresh" not in cached and len(site.requests()) == sent  # a GET reads no site
+    assert cached["slots"] == again["slots"]
 
     short = await slot_service.refresh_slots(seeded, "Fitness", [MONDAY, TUESDAY, WEDNESDAY],
                                              budget=2)

@@ -1,6 +1,7 @@
 """`/api/slots`: every slot of a location over some days (free, taken, ours, not open yet with
-its unlock instant), from the cache of slot lists; `live=true` or `POST /api/slots/refresh` reads
-the lists from the site first, within the fair-use budget."""
+its unlock instant), from the cache of slot lists; `POST /api/slots/refresh` reads the lists from
+the site first, within the fair-use budget. A GET never sends a request to the site (a page of
+another origin could make a browser send one)."""
 
 from __future__ import annotations
 
@@ -37,15 +38,10 @@ def _grid(request: Request, location: str | None, first: str | None, days: int,
 
 @router.get("")
 async def slots(request: Request, location: str | None = None, date: str | None = None,
-                days: int = 3, account: str | None = None, live: bool = False
-                ) -> dict[str, Any]:
-    """Each slot with its state (as `snipe slots LOCATION --json`); `live` refreshes from the
-    site first (see `POST /api/slots/refresh`)."""
-    out: dict[str, Any] = {}
-    if live and location:
-        out["refresh"] = await _refresh(request, RefreshRequest(
-            location=location, date=date, days=days, account=account))
-    return {**_grid(request, location, date, days, account), **out}
+                days: int = 3, account: str | None = None) -> dict[str, Any]:
+    """Each slot with its state, from the cache (as `snipe slots LOCATION --cached --json`);
+    `POST /api/slots/refresh` reads the site first."""
+    return _grid(request, location, date, days, account)
 
 
 @router.post("/refresh")
