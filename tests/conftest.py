@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from base_time import NOW
+from unit.fakes import Recorder
 
 
 @pytest.fixture
@@ -24,8 +25,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh snipe data dir, used by everything that would touch the user's own."""
     data = tmp_path / "snipe-home"
     monkeypatch.setenv("SNIPE_HOME", str(data))
-    monkeypatch.delenv("SNIPE_DB", raising=False)
-    monkeypatch.delenv("SNIPE_KEY_FILE", raising=False)
+    for name in ("SNIPE_DB", "SNIPE_KEY_FILE", "SNIPE_BROWSER"):
+        monkeypatch.delenv(name, raising=False)
     yield data
 
 
@@ -146,18 +147,7 @@ def endpoint(hook: Hook) -> Hook:
 
 
 
-class Told:
-    """A notifier that keeps what it is told."""
-
-    def __init__(self) -> None:
-        self.events: list[Any] = []
-
-    def send(self, event: Any) -> None:
-        self.events.append(event)
-
-    @property
-    def kinds(self) -> list[str]:
-        return [e.kind for e in self.events]
+Told = Recorder  # a notifier that keeps what it is told
 
 
 @pytest.fixture

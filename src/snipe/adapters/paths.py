@@ -44,6 +44,13 @@ def ensure_private_dir(path: Path) -> Path:
 def write_private(path: Path, data: bytes) -> None:
     """Write `data` to `path` atomically, readable by the owner only (0600). The temporary file
     has a name of its own (several processes may write at once)."""
+    tmp = _written_aside(path, data)
+    os.replace(tmp, path)
+    os.chmod(path, 0o600)
+
+
+def _written_aside(path: Path, data: bytes) -> Path:
+    """`data` in a new 0600 file beside `path`, under a name no other process uses, synced."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -54,8 +61,7 @@ def write_private(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    os.replace(tmp, path)
-    os.chmod(path, 0o600)
+    return tmp
 
 
 def artifacts_dir() -> Path:
@@ -69,13 +75,8 @@ def sessions_dir() -> Path:
 def create_private(path: Path, data: bytes) -> bool:
     """Create `path` with `data`, 0600, only if it does not exist yet; atomically, so of several
     processes creating it at once exactly one succeeds (True) and the others find it (False)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    tmp = _written_aside(path, data)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.link(tmp, path)  # fails if `path` exists: the first writer wins, whole
         return True
     except FileExistsError:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from snipe.adapters.net import is_loopback
 from snipe.sandbox.variants import DEFAULT_VARIANT
 
 app = typer.Typer(help="Run the local replica of the booking site (for demos and tests).",
@@ -40,15 +40,6 @@ TimesOption = Annotated[str | None, typer.Option(
 ShapesOption = Annotated[str | None, typer.Option(
     "--shapes", help="real (the real site's bodies, token and pages) | classic (the "
     "sandbox's earlier ones).")]
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @app.command()
@@ -89,7 +80,7 @@ def serve(
     from snipe.cli.app import abort
     from snipe.sandbox.config import SandboxConfig, SandboxConfigError
 
-    if not _loopback(host) and not public:
+    if not is_loopback(host) and not public:
         abort(f"refusing to listen on {host}: sandbox accounts and the admin token are not "
               "secrets, so it serves loopback only unless you pass --public", 2)
     if not 0 < port < 65536:

@@ -17,6 +17,7 @@ from snipe.domain.ledger import BACKUP, PRIMARY, Attempt, PlanState
 from snipe.domain.outlook import Candidate, Outlook
 from snipe.domain.planner import decide_with
 from snipe.domain.rules import Holding
+from snipe.domain.strikes import next_firing
 
 
 def decide(state: PlanState, now: datetime, *, forecast: bool = True) -> Decision:
@@ -25,13 +26,7 @@ def decide(state: PlanState, now: datetime, *, forecast: bool = True) -> Decisio
 
 def compose_before(view: Outlook, aims: list[tuple[Candidate, str]]) -> Strike:
     """The earlier strike: one first attempt per slot, then spare accounts on other sub-halls."""
-    missing = [
-        (c, role, h) for c, role in aims for h in c.block.hours
-        if not view.held_at.get((c.location, c.block.day, h))
-    ]
-    fire_at = min(view.fire_time(c.location, c.block.day, h) for c, _, h in missing)
-    firing = [(c, role, h) for c, role, h in missing
-              if view.fire_time(c.location, c.block.day, h) == fire_at]
+    fire_at, firing = next_firing(view, aims)
     pad = _Pad(view, fire_at)
     # Every slot's first attempt before any backup: a same-instant fallback at another location
     # is worth more than a second hall of the same hour (measured with the simulator: same block

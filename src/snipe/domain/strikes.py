@@ -36,14 +36,21 @@ Firing = tuple[Candidate, str, int]  # an aim, its role, one of its missing hour
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
 
-def compose_strike(view: Outlook, aims: list[tuple[Candidate, str]]) -> Strike:
+def next_firing(view: Outlook, aims: list[tuple[Candidate, str]]
+                ) -> tuple[datetime, list[Firing]]:
+    """The earliest instant at which an hour of the aims not held yet can be fired, and every
+    such hour firing then."""
     missing = [
         (c, role, h) for c, role in aims for h in c.block.hours
         if not view.held_at.get((c.location, c.block.day, h))
     ]
     fire_at = min(view.fire_time(c.location, c.block.day, h) for c, _, h in missing)
-    firing = [(c, role, h) for c, role, h in missing
-              if view.fire_time(c.location, c.block.day, h) == fire_at]
+    return fire_at, [(c, role, h) for c, role, h in missing
+                     if view.fire_time(c.location, c.block.day, h) == fire_at]
+
+
+def compose_strike(view: Outlook, aims: list[tuple[Candidate, str]]) -> Strike:
+    fire_at, firing = next_firing(view, aims)
     pad = Pad(view, fire_at)
     _primary(pad, [(c, h) for c, role, h in firing if role == PRIMARY])
     _others(pad, [f for f in firing if f[1] != PRIMARY])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import socket
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from typing import Any
 
 import uvicorn
 
+from snipe.adapters.net import is_loopback
 from snipe.errors import ConfigError
 from snipe.services.context import Context
 from snipe.web.app import WebOptions, create_app
@@ -45,15 +45,6 @@ def parse_bind(text: str | None) -> tuple[str, int]:
     if not port.isdigit() or not 0 < int(port) < 65536 or not host:
         raise BadBind(f"{text!r} is not [HOST:]PORT, e.g. 8788 or 0.0.0.0:8788")
     return host, int(port)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class QuietServer(uvicorn.Server):

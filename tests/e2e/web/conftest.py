@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from base_time import NOW
+from browsers import chromium
 from snipe.adapters.clock import FixedClock
 from snipe.bootstrap import bootstrap, close
 from snipe.sandbox.testing import SandboxHandle, running_sandbox
@@ -30,9 +31,6 @@ from snipe.settings import Settings
 from snipe.web.auth import rotate_token
 from web_support import seed
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 START_BOUND_S = 30.0  # an upper bound on the server's start, never a measured duration
 SHOTS_ENV = "SNIPE_SCREENSHOTS"  # a folder: the tests save each page there as PNG
 
@@ -68,8 +66,6 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> bool:
 
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
-    if not CHROMIUM.exists():
-        pytest.skip("no Chromium at /usr/bin/chromium")
     home = tmp_path_factory.mktemp("web") / "snipe-home"
     with running_sandbox(accounts=4, seed=5, rate_limit=0) as sandbox:
         sandbox.set_clock(now=NOW, rate=1.0)
@@ -103,15 +99,8 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS,
-                                            headless=True)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -6,10 +6,12 @@ changes is tested in `test_variant_*`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import pytest
 
+from browsers import browser_page
 from snipe.sandbox.testing import SandboxHandle, running_sandbox
 
 from .support import BASE, User
@@ -19,6 +21,13 @@ from .support import BASE, User
 def sandbox() -> Iterator[SandboxHandle]:
     with running_sandbox(accounts=60, seed=7, variant="classic") as handle:
         yield handle
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[Any]:
+    """A page of a headless Chromium (the one snipe would find)."""
+    async with browser_page() as opened:
+        yield opened
 
 
 @pytest.fixture(autouse=True)

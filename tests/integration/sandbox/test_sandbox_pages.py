@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,9 +15,6 @@ from .support import BASE
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 SEL = load_profile("sandbox").selectors
 DAY = (BASE + timedelta(days=2)).date()
 
@@ -27,22 +23,6 @@ DAY = (BASE + timedelta(days=2)).date()
 def sandbox() -> Iterator[SandboxHandle]:
     with running_sandbox(accounts=3, variant="classic") as handle:  # the real page: *_likely
         yield handle
-
-
-@pytest.fixture
-async def page():
-    if not CHROMIUM.exists():
-        pytest.skip("no Chromium at /usr/bin/chromium")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            page = await browser.new_page()
-            page.set_default_timeout(10_000)
-            yield page
-        finally:
-            await browser.close()
 
 
 async def log_in(page, base_url: str, netid: str, password: str) -> None:

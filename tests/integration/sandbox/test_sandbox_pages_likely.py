@@ -7,7 +7,6 @@ import base64
 import json
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,9 +17,6 @@ from .variant_site import BASE, DAY, local, utc_text
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 SLOT = "div[data-test-id='bookable-slot-list']"
 START_TIME = "p[data-test-id='bookable-slot-start-time'] strong"
 BOOK = "button[data-test-id='bookable-slot-book-button']"
@@ -30,22 +26,6 @@ BOOK = "button[data-test-id='bookable-slot-book-button']"
 def sandbox() -> Iterator[SandboxHandle]:
     with running_sandbox(accounts=2, variant="likely") as handle:
         yield handle
-
-
-@pytest.fixture
-async def page():
-    if not CHROMIUM.exists():
-        pytest.skip("no Chromium at /usr/bin/chromium")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            page = await browser.new_page()
-            page.set_default_timeout(10_000)
-            yield page
-        finally:
-            await browser.close()
 
 
 def _json_part(part: str) -> dict:

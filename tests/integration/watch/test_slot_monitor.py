@@ -25,7 +25,7 @@ from snipe.adapters.db.models import Target as TargetRow
 from snipe.adapters.notify import AppriseNotifier, NotifySettings
 from snipe.bootstrap import bootstrap, close
 from snipe.errors import ConfigError
-from snipe.sandbox.testing import SandboxHandle, running_sandbox
+from snipe.sandbox.testing import SandboxHandle
 from snipe.services.targets.schedule import schedule_file
 from snipe.services.watch.monitor import SlotMonitor
 from snipe.settings import Settings
@@ -38,19 +38,6 @@ X1 = {"rank": 1, "location": "X1", "sub_locations": ["X1 A", "X1 B"], "max_accou
 def utc_hour(day: date, hour: int) -> str:
     """How the sandbox writes the start of the local `hour` of `day` (UTC, to the hour)."""
     return local(day, hour).astimezone(NOW.tzinfo).strftime("%Y-%m-%dT%H")
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxHandle]:
-    with running_sandbox(accounts=6, seed=3, rate_limit=0) as handle:
-        yield handle
-
-
-@pytest.fixture
-def site(sandbox: SandboxHandle) -> SandboxHandle:
-    sandbox.reset()
-    sandbox.set_clock(now=NOW, rate=1.0)
-    return sandbox
 
 
 class Setup:

@@ -18,7 +18,7 @@ from snipe.adapters.db.models import BookingLog, Strike
 from snipe.adapters.db.models import Target as TargetRow
 from snipe.bootstrap import close
 from snipe.domain.ledger import FULL, PRIMARY, Attempt
-from snipe.sandbox.testing import SandboxHandle, running_sandbox
+from snipe.sandbox.testing import SandboxHandle
 from snipe.services.booking.outcomes import AttemptResult
 from snipe.services.booking.path import record
 from snipe.services.queries import block_words
@@ -29,19 +29,6 @@ from .test_slot_monitor import INTERVAL, Setup, take, utc_hour
 HOURS = (14, 15, 16)
 PRIORITIES = [{"rank": 1, "location": "X1", "sub_locations": ["X1 A", "X1 B"], "max_accounts": 3},
               {"rank": 2, "location": "X3", "sub_locations": ["X3 A", "X3 B"], "max_accounts": 3}]
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxHandle]:
-    with running_sandbox(accounts=4, seed=3, rate_limit=0) as handle:
-        yield handle
-
-
-@pytest.fixture
-def site(sandbox: SandboxHandle) -> SandboxHandle:
-    sandbox.reset()
-    sandbox.set_clock(now=NOW, rate=1.0)
-    return sandbox
 
 
 @pytest.fixture

@@ -3,29 +3,15 @@ target, and the dashboard's app over it, reached in memory through httpx."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from base_time import NOW
-from snipe.sandbox.testing import SandboxHandle, running_sandbox
+from snipe.sandbox.testing import SandboxHandle
 from snipe.web.app import WebOptions, create_app
 from web_support import ORIGIN, Api, seed
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxHandle]:
-    with running_sandbox(accounts=4, seed=3, rate_limit=0) as handle:
-        yield handle
-
-
-@pytest.fixture
-def site(sandbox: SandboxHandle) -> SandboxHandle:
-    sandbox.reset()
-    sandbox.set_clock(now=NOW, rate=1.0)
-    return sandbox
 
 
 @pytest.fixture
