@@ -141,11 +141,7 @@ def _register() -> None:
     for module in ("schedule", "status", "daemon", "accounts", "jobs", "bookings",
                    "log", "book", "doctor", "notify", "stats", "monitor", "simulate", "demo",
                    "probe", "slots", "calendar", "web"):
-        try:
-            __import__(f"snipe.cli.{module}")
-        except ModuleNotFoundError as exc:  # a command module not written yet
-            if exc.name != f"snipe.cli.{module}":
-                raise
+        __import__(f"snipe.cli.{module}")
 
 
 _register()
