@@ -41,7 +41,9 @@ async def test_logging_in_through_the_pages_and_booking_through_the_ui(sandbox, 
     sandbox.book_as("rival-bot", taken)
     base = sandbox.base_url
 
-    await page.goto(base + "/")
+    # The landing page's script sends the browser on as soon as the site refuses the session,
+    # possibly before the page's "load" event: wait only for the navigation to commit.
+    await page.goto(base + "/", wait_until="commit")
     await page.wait_for_url("**/pages/login")
     await expect(page.locator(SEL["login_header"])).to_be_visible()
 
@@ -97,6 +99,8 @@ async def test_logging_in_through_the_pages_and_booking_through_the_ui(sandbox, 
 
     # 24 h of sandbox time later the session is gone: the app sends the user to log in again.
     sandbox.set_clock(now=BASE + timedelta(hours=25))
-    await page.goto(base + "/")
+    # The landing page's script sends the browser on as soon as the site refuses the session,
+    # possibly before the page's "load" event: wait only for the navigation to commit.
+    await page.goto(base + "/", wait_until="commit")
     await page.wait_for_url("**/pages/login")
     assert await page.evaluate("localStorage.getItem('delcom_auth')") is None

@@ -33,7 +33,8 @@ def _json_part(part: str) -> dict:
 
 
 async def log_in(page, base: str) -> dict:
-    await page.goto(base + "/")
+    # The landing page's script sends a stranger on to the login page, possibly before "load".
+    await page.goto(base + "/", wait_until="commit")
     await page.wait_for_url("**/pages/login")
     await page.click("button[data-test-id='oidc-login-button']")
     await page.click("div[data-title='Delft University of Technology']")

@@ -63,5 +63,9 @@ class Page:
         try:
             await self.page.goto(url, timeout=self.timeout_ms, wait_until="domcontentloaded")
         except PlaywrightError as exc:
+            if "interrupted by another navigation" in str(exc):
+                # The page's own script moved on (e.g. to the login page): the callers'
+                # waits for what they expect to see decide what that means.
+                return
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise SiteUnavailable(f"page {url} did not load: {first}") from None
