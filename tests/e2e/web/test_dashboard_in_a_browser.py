@@ -188,3 +188,31 @@ async def test_no_token_is_401_and_a_cross_site_post_is_refused(page, dashboard:
     async with httpx.AsyncClient(base_url=dashboard.url,
                                  headers={"Authorization": f"Bearer {dashboard.token}"}) as api:
         assert (await api.get("/api/targets")).status_code == 200
+
+
+async def test_a_live_refresh_keeps_an_open_reschedule_form_and_what_was_typed(
+        page, dashboard: Dashboard) -> None:
+    daemon = dashboard.services()
+    try:
+        first = await book_slot(daemon, "user3", "Fitness", None, MONDAY, 12)
+    finally:
+        await daemon.drivers.close()
+        close(daemon)
+    await choose(page, "user3")
+    await page.goto(dashboard.url + "/bookings?location=Fitness")
+    await expect(page.locator("#live-dot")).to_have_class(re.compile("on"))
+    row = page.locator(f'tr[data-booking="{first.booking_id}"]')
+    await row.locator("summary").click()
+    await row.locator("input[name=hour]").fill("15")
+    await row.locator("input[name=hour]").focus()
+
+    daemon = dashboard.services()  # another process wins a slot: the list refreshes live
+    try:
+        second = await book_slot(daemon, "user3", "Fitness", None, TUESDAY, 12)
+    finally:
+        await daemon.drivers.close()
+        close(daemon)
+    await expect(page.locator(f'tr[data-booking="{second.booking_id}"]')).to_have_count(1)
+    assert await row.locator("details.move").get_attribute("open") is not None
+    await expect(row.locator("input[name=hour]")).to_have_value("15")
+    await expect(row.locator("input[name=hour]")).to_be_focused()

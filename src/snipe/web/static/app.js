@@ -71,21 +71,54 @@ function shortWords(seconds) {
 
 let refreshing = null;
 
-async function refreshLive() {
+async function refreshLive(keepEditors = false) {
   const live = document.getElementById("live");
   if (!live) return;
   const url = new URL(location.href);
   url.searchParams.set("partial", "1");
   const response = await fetch(url, {credentials: "same-origin"});
   if (response.ok) {
+    const editing = keepEditors ? openEditors(live) : [];
     live.innerHTML = await response.text();
+    reopen(live, editing);
     tick();
+  }
+}
+
+// A live refresh must not close a form the user has open (reschedule, password): each open
+// <details> is found again by its form's action and subject, and gets back what was typed.
+function editorKey(details) {
+  const form = details.querySelector("form[data-action]");
+  return form ? `${form.dataset.action}:${form.dataset.id || form.dataset.netid || ""}` : null;
+}
+
+function openEditors(live) {
+  const focused = document.activeElement;
+  return [...live.querySelectorAll("details[open]")].map((details) => ({
+    key: editorKey(details),
+    values: [...details.querySelectorAll("input[name], select[name], textarea[name]")].map(
+      (input) => [input.name, input.type === "checkbox" ? input.checked : input.value]),
+    focus: details.contains(focused) && focused.name ? focused.name : null,
+  })).filter((editor) => editor.key);
+}
+
+function reopen(live, editing) {
+  for (const editor of editing) {
+    const details = [...live.querySelectorAll("details")].find((d) => editorKey(d) === editor.key);
+    if (!details) continue;  // its subject is gone (e.g. the booking was cancelled)
+    details.open = true;
+    for (const [name, value] of editor.values) {
+      const input = details.querySelector(`[name="${name}"]`);
+      if (!input) continue;
+      if (input.type === "checkbox") input.checked = value; else input.value = value;
+    }
+    if (editor.focus) details.querySelector(`[name="${editor.focus}"]`)?.focus();
   }
 }
 
 function scheduleRefresh() {
   clearTimeout(refreshing);
-  refreshing = setTimeout(refreshLive, 150);
+  refreshing = setTimeout(() => refreshLive(true), 150);
 }
 
 function markOurs(event) {
