@@ -8,6 +8,7 @@ httpx's per-request overhead (about a millisecond of Python each on a small mach
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,7 @@ from snipe.adapters.sites.facts import SiteFacts
 from snipe.adapters.sites.terms import SiteTerms, terms_for
 from snipe.adapters.sites.timeline import Timeline
 from snipe.adapters.sites.times import UTC_TIMES, Timebase
-from snipe.adapters.sites.wire import StrikeWire
+from snipe.adapters.sites.wire import Outgoing, Pending, StrikeWire
 from snipe.domain.site import SiteProfile
 from snipe.errors import ConfigError, TransientError
 
@@ -72,7 +73,6 @@ class ApiChannel:
             transport=transport,
             follow_redirects=False,
         )
-        self.last_server_date: int | None = None
         # A test's transport is not a network: the wire only replaces a real connection.
         self._wire = (StrikeWire.for_url(self._client.base_url, timeout_s)
                       if transport is None else None)
@@ -100,27 +100,68 @@ class ApiChannel:
 
     # -- transport --------------------------------------------------------------------------
 
-    async def send(self, request: httpx.Request, action: str) -> httpx.Response:
+    async def send(self, request: httpx.Request | Outgoing, action: str) -> httpx.Response:
         """Send one request (over the strike wire when it is open), charged to the current
-        request budget before it leaves."""
+        request budget before it leaves. An `Outgoing` is written as rendered ahead."""
+        pending = self.launch(request, action)
+        if pending is not None:
+            return await self.receive(pending, action)
         charge(action)
+        return await self._via_httpx(request, action)
+
+    def launch(self, request: httpx.Request | Outgoing, action: str) -> Pending | None:
+        """Charge and write `request` on the strike wire now, its answer read later by
+        `receive`; None (nothing charged, nothing sent) when the wire is not open."""
         wire = self._wire
-        if wire is not None and wire.ready:
-            try:
-                response = await wire.exchange(request)
-            except TimeoutError:
-                raise SiteUnavailable(
-                    f"site gave no answer to the {action} within {self.timeout_s:g}s"
-                    + (f" (account {self.account})" if self.account else "")) from None
-            except (OSError, ValueError, asyncio.IncompleteReadError,
-                    asyncio.LimitOverrunError) as exc:
-                if request.method != "GET":  # it may have landed: the caller checks, not us
-                    raise SiteUnavailable(f"connection to {self.profile.api_url} failed during "
-                                          f"the {action}: {type(exc).__name__}") from None
-                log.debug("strike wire failed on the %s (%s); using httpx", action, exc)
-            else:
+        if wire is None or not wire.ready:
+            return None
+        charge(action)
+        return wire.launch(request)
+
+    async def receive(self, pending: Pending, action: str) -> httpx.Response:
+        """The answer of a launched request. A read that failed is sent again through httpx
+        (a search only: a booking may have landed, the caller checks)."""
+        return await self._received(pending, action, None)  # type: ignore[return-value]
+
+    async def receive_json(self, pending: Pending, action: str, ok: set[int]) -> Any:
+        """`expect_json` of a launched request's answer, read without building an
+        `httpx.Response` when it is a success."""
+        return await self._received(pending, action, ok)
+
+    async def _received(self, pending: Pending, action: str, ok: set[int] | None) -> Any:
+        try:
+            if ok is None:
+                response = await pending
                 self._note_date(response)
                 return response
+            status, headers, body, request = await pending.raw()
+        except TimeoutError:
+            raise SiteUnavailable(
+                f"site gave no answer to the {action} within {self.timeout_s:g}s"
+                + (f" (account {self.account})" if self.account else "")) from None
+        except (OSError, ValueError, asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError) as exc:
+            if pending.method != "GET":  # it may have landed: the caller checks, not us
+                raise SiteUnavailable(f"connection to {self.profile.api_url} failed during "
+                                      f"the {action}: {type(exc).__name__}") from None
+            log.debug("strike wire failed on the %s (%s); using httpx", action, exc)
+            response = await self._via_httpx(pending.request, action)
+            return response if ok is None else self.expect_json(response, action, ok)
+        date = next((v for k, v in headers if k == "date"), None)
+        if date:
+            self._date_text = date
+        if status in ok:
+            try:
+                return json.loads(body)
+            except ValueError:
+                pass  # reported below, with the answer saved
+        return self.expect_json(httpx.Response(status, headers=headers, content=body,
+                                               request=request), action, ok)
+
+    async def _via_httpx(self, request: httpx.Request | Outgoing, action: str
+                         ) -> httpx.Response:
+        if isinstance(request, Outgoing):
+            request = request.request
         try:
             response = await self._client.send(request)
         except httpx.TimeoutException:
@@ -135,9 +176,16 @@ class ApiChannel:
         return response
 
     def _note_date(self, response: httpx.Response) -> None:
-        second = parse_date_header(response.headers.get("date"))
-        if second is not None:
-            self.last_server_date = second
+        text = response.headers.get("date")
+        if text:
+            self._date_text = text  # read when asked: parsing it is no work for the instant
+
+    _date_text: str | None = None
+
+    @property
+    def last_server_date(self) -> int | None:
+        """The second of the last `Date` header the site sent, if any."""
+        return parse_date_header(self._date_text) if self._date_text else None
 
     def unexpected(self, response: httpx.Response, action: str, why: str) -> ApiUnexpected:
         where = artifacts.save_response(

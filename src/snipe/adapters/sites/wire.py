@@ -11,10 +11,45 @@ import asyncio
 import contextlib
 import ssl
 import urllib.request
+from collections.abc import Callable
 
 import httpx
 
 NO_BODY = {204, 304}
+
+
+class Outgoing:
+    """One request as the wire writes it: its bytes, rendered once (before the instant when
+    they can be), and the `httpx.Request` behind them, built only when something asks for it
+    (once the bytes have left, or for a request that goes through httpx after all)."""
+
+    __slots__ = ("_build", "_request", "_url", "method", "raw")
+
+    def __init__(self, raw: bytes, build: Callable[[], httpx.Request]) -> None:
+        self.raw = raw
+        self.method = raw[:raw.index(b" ")].decode("ascii")
+        self._build = build
+        self._request: httpx.Request | None = None
+        self._url: str | None = None
+
+    @classmethod
+    def of(cls, request: httpx.Request) -> Outgoing:
+        outgoing = cls(request_bytes(request), lambda: request)
+        outgoing._request = request
+        outgoing._url = str(request.url)  # rendered ahead too: reading it is not cheap
+        return outgoing
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            self._url = str(self.request.url)
+        return self._url
+
+    @property
+    def request(self) -> httpx.Request:
+        if self._request is None:
+            self._request = self._build()
+        return self._request
 
 
 class StrikeWire:
@@ -68,14 +103,38 @@ class StrikeWire:
                 async with asyncio.timeout(1.0):
                     await writer.wait_closed()
 
-    async def exchange(self, request: httpx.Request) -> httpx.Response:
+    async def exchange(self, request: httpx.Request | Outgoing) -> httpx.Response:
         """Send `request`, read its answer; any failure closes the wire and is raised."""
+        return await self.launch(request)
+
+    def launch(self, request: httpx.Request | Outgoing) -> Pending:
+        """Write `request` now; its answer is read when the `Pending` is awaited (it waits in
+        the connection's buffer meanwhile)."""
         assert self._reader is not None and self._writer is not None
-        reader = self._reader
         self.busy = True
         try:
+            if isinstance(request, Outgoing):
+                self._writer.write(request.raw)
+            else:
+                self._writer.write(request_bytes(request))
+        except BaseException:
+            self.busy = False
+            raise
+        return Pending(self, request)
+
+    async def _answer(self, request: httpx.Request | Outgoing) -> httpx.Response:
+        status, headers, body, sent = await self._answer_raw(request)
+        return httpx.Response(status, headers=headers, content=body, request=sent)
+
+    async def _answer_raw(self, request: httpx.Request | Outgoing
+                          ) -> tuple[int, list[tuple[str, str]], bytes, httpx.Request]:
+        """Status, headers (lower-case names) and body of the answer, and the request."""
+        reader = self._reader
+        assert reader is not None
+        try:
             async with asyncio.timeout(self.timeout_s):
-                self._writer.write(_request_bytes(request))
+                if isinstance(request, Outgoing):
+                    request = request.request  # built while the site works on the answer
                 status, headers = _parse_head(await reader.readuntil(b"\r\n\r\n"))
                 body, until_close = await _read_body(reader, status, headers)
         except BaseException:
@@ -85,15 +144,54 @@ class StrikeWire:
             self.busy = False
         if until_close or any(k == "connection" and v.lower() == "close" for k, v in headers):
             await self.close()
-        headers = [(k, v) for k, v in headers if k != "transfer-encoding"]
-        return httpx.Response(status, headers=headers, content=body, request=request)
+        return status, [(k, v) for k, v in headers if k != "transfer-encoding"], body, request
 
 
-def _request_bytes(request: httpx.Request) -> bytes:
+class Pending:
+    """A request the wire has written, its answer not read yet: await it once, or `abandon`
+    it (the connection is closed: an answer left unread would be read as the next one's)."""
+
+    def __init__(self, wire: StrikeWire, request: httpx.Request | Outgoing) -> None:
+        self.wire = wire
+        self.request = request
+        self.method = request.method
+        self._taken = False
+
+    def __await__(self):  # type: ignore[no-untyped-def]
+        self._take()
+        return self.wire._answer(self.request).__await__()
+
+    async def raw(self) -> tuple[int, list[tuple[str, str]], bytes, httpx.Request]:
+        """The answer unwrapped (no `httpx.Response` is built): status, headers, body, and
+        the request."""
+        self._take()
+        return await self.wire._answer_raw(self.request)
+
+    def _take(self) -> None:
+        if self._taken:
+            raise RuntimeError("the answer of this request was read already")
+        self._taken = True
+
+    async def abandon(self) -> None:
+        if not self._taken:
+            self._taken = True
+            self.wire.busy = False
+            await self.wire.close()
+
+
+def request_head(request: httpx.Request, leave_out: tuple[bytes, ...] = ()) -> bytes:
+    """The request line and headers of `request` as the wire writes them, each line ended,
+    without `Accept-Encoding` (answers come uncompressed) nor the headers `leave_out` names
+    (lower case)."""
+    skip = (b"accept-encoding", *leave_out)
     lines = [request.method.encode() + b" " + request.url.raw_path + b" HTTP/1.1"]
     lines += [name + b": " + value for name, value in request.headers.raw
-              if name.lower() != b"accept-encoding"]
-    return b"\r\n".join(lines) + b"\r\n\r\n" + request.content
+              if name.lower() not in skip]
+    return b"\r\n".join(lines) + b"\r\n"
+
+
+def request_bytes(request: httpx.Request) -> bytes:
+    return request_head(request) + b"\r\n" + request.content
 
 
 def _parse_head(head: bytes) -> tuple[int, list[tuple[str, str]]]:
