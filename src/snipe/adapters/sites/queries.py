@@ -57,16 +57,26 @@ def booking_body(member_id: int, slot: SlotInfo, timebase: Timebase) -> dict[str
     A slot with a `bookingId` is named by it at the top level; one without (`null`) is named by
     its `params`, which carry the item's product ids and times exactly as listed.
     """
+    return listed_booking_body(member_id, slot.booking_id,
+                               slot.start_text or timebase.write(slot.start),
+                               slot.end_text or timebase.write(slot.end), slot.product_id,
+                               slot.linked_product_id)
+
+
+def listed_booking_body(member_id: int, booking_id: int | None, start_text: str,
+                        end_text: str, product_id: int, linked_product_id: int | None
+                        ) -> dict[str, Any]:
+    """`booking_body` from a listed item's own fields."""
     return {
         "memberId": int(member_id),
-        "bookingId": slot.booking_id,
+        "bookingId": booking_id,
         "organizationId": None,
         "params": {
-            "startDate": slot.start_text or timebase.write(slot.start),
-            "endDate": slot.end_text or timebase.write(slot.end),
-            "bookableProductId": slot.product_id,
-            "bookableLinkedProductId": slot.linked_product_id,
-            "bookingId": slot.booking_id,
+            "startDate": start_text,
+            "endDate": end_text,
+            "bookableProductId": product_id,
+            "bookableLinkedProductId": linked_product_id,
+            "bookingId": booking_id,
             "clickedOnBook": True,
             "invitedMemberEmails": [],
             "invitedGuests": [],
