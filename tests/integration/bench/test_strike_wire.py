@@ -125,3 +125,81 @@ async def test_accounts_striking_one_slot_at_once_share_one_lookup():
     finally:
         for client in clients:
             await client.close()
+
+
+async def test_a_launched_request_left_unread_closes_the_wire_and_nothing_is_mixed_up(
+        sandbox, warm_api):
+    api, session = warm_api
+    pending = api.launch(api.build("GET", "time"), "clock read")
+    assert pending is not None and not api._wire.ready  # written, its answer not read
+    await pending.abandon()
+    assert not api._wire.ready
+    await api.warm()
+    assert api._wire.ready
+    assert await api.participations(session, sandbox.now()) == []
+
+
+# -- the strike's instant path, on a site that lists slots only at their unlock -------------
+
+HALLS = ("X1 A", "X1 B")
+
+
+@pytest.fixture(scope="module")
+def classic() -> Iterator:
+    with running_sandbox(accounts=2, bots="none", rate_limit=0, variant="classic") as sb:
+        yield sb
+
+
+@pytest.fixture
+async def at_unlock(classic):
+    """A driver whose clock stands at an X1 unlock, each account resolved (not listed yet) and
+    warm; the site's clock then just past the unlock."""
+    from snipe.adapters.sites.budget import RequestBudget
+    from snipe.adapters.sites.x import XDriver
+
+    classic.reset()
+    profile = load_profile("sandbox", classic.base_url)
+    day = classic.now().date() + timedelta(days=5)
+    start = slot_start(day, 18, profile.tz)
+    unlock = start - profile.location("X1").window
+    driver = XDriver(profile, now=unlock.timestamp)
+    accounts = [Credentials(f"user{n}", Secret(f"pass{n}"), "api") for n in (1, 2)]
+    classic.set_clock(now=unlock - timedelta(minutes=1), rate=1.0)
+    for creds, hall in zip(accounts, HALLS, strict=True):
+        assert await driver.resolve(creds, "X1", hall, day, 18) is None  # not listed yet
+        await driver.warm(creds)
+    classic.set_clock(now=unlock + timedelta(seconds=1), rate=1.0)
+
+    async def strike(creds, hall):  # type: ignore[no-untyped-def]
+        budget = RequestBudget(16, creds.account)
+        booked = await driver.strike(creds, "X1", hall, day, 18, prepared=None, budget=budget)
+        return booked, budget
+
+    yield driver, accounts, strike
+    await driver.close()
+
+
+async def test_the_lookup_built_when_resolving_leaves_before_the_watch_is_set_up(at_unlock,
+                                                                                 monkeypatch):
+    driver, (creds, _), strike = at_unlock
+    busy_at_session = []
+    session = driver.session
+
+    async def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        busy_at_session.append(driver.api(creds.account)._wire.busy)
+        return await session(*args, **kwargs)
+
+    monkeypatch.setattr(driver, "session", watched)
+    booked, budget = await strike(creds, "X1 A")
+    assert booked.sub_location == "X1 A"
+    assert busy_at_session[0] is True  # the lookup was on its way before anything else
+    assert budget.spent == ["slot lookup", "booking"]
+
+
+async def test_accounts_striking_at_once_share_the_lookup_sent_at_the_instant(at_unlock,
+                                                                              classic):
+    driver, accounts, strike = at_unlock
+    results = await asyncio.gather(*(strike(c, h) for c, h in zip(accounts, HALLS, strict=True)))
+    assert sorted(b.sub_location for b, _ in results) == list(HALLS)
+    assert sorted(len(budget.spent) for _, budget in results) == [1, 2]  # one lookup for both
+    assert len([b for b in classic.bookings() if b["by"] == "account"]) == 2

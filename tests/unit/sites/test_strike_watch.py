@@ -154,10 +154,10 @@ async def test_another_accounts_prepared_request_is_not_fired(driver, site):
 async def test_the_lookup_for_the_instant_is_built_when_resolving(driver, site):
     site.open_after[501] = 1  # not listed when resolving, listed at the instant
     assert await driver.resolve(USER, "X1", "X1 A", DAY, HOUR) is None
-    [prebuilt] = driver.striker._lookups.values()
+    [(prebuilt, _token)] = driver.striker._lookups.values()
     booked = await strike(driver, RequestBudget(16))
     assert booked.booking_id == 501 and not driver.striker._lookups
     lookups = [r for r in site.requests if r.url.path.endswith("bookable-slots")]
-    assert lookups[1] is prebuilt
+    assert lookups[1] is prebuilt.request
     now = UNLOCK.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    assert f'"availableFromDate":{{"$gt":"{now}"}}' in prebuilt.url.params["s"]
+    assert f'"availableFromDate":{{"$gt":"{now}"}}' in prebuilt.request.url.params["s"]

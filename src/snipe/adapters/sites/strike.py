@@ -10,14 +10,13 @@ there. A 429 is waited out, a failed POST is checked on the site before it is se
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import httpx
-
+from snipe.adapters.secrets import Secret
+from snipe.adapters.sites.aim import Launched, SlotRef, Target, poll_moment
+from snipe.adapters.sites.answers import slot_from
 from snipe.adapters.sites.base import Credentials, Participation, SiteSession, SlotInfo
 from snipe.adapters.sites.budget import BudgetExhausted, RequestBudget, charging
 from snipe.adapters.sites.errors import (
@@ -28,8 +27,10 @@ from snipe.adapters.sites.errors import (
     SlotNotOpen,
     Waitlisted,
 )
-from snipe.adapters.sites.http import ApiClient, pick
+from snipe.adapters.sites.http import ApiClient
+from snipe.adapters.sites.slot_reads import LaunchedLookup, pick
 from snipe.adapters.sites.watch import WatchPlan, narrowed
+from snipe.adapters.sites.wire import Outgoing
 from snipe.domain.site import Location
 from snipe.domain.slots import slot_start
 from snipe.errors import ConfigError, SnipeError
@@ -39,39 +40,7 @@ log = logging.getLogger(__name__)
 RESOLVE_TTL_S = 10.0  # one slot list serves every account resolving the same day meanwhile
 LOOKUP_NEEDS = 3  # a lookup may be followed by the POST and a check that it landed
 POST_NEEDS = 2  # a POST may be followed by that check
-
-
-@dataclass(frozen=True)
-class SlotRef:
-    """A slot resolved before its unlock, with the booking request built for one account."""
-
-    slot: SlotInfo
-    account: str
-    member_id: int
-    body: dict[str, Any] = field(repr=False)
-    request: httpx.Request = field(repr=False, compare=False)
-    resolved_at: datetime  # by the site's clock
-
-    @property
-    def booking_id(self) -> int | None:
-        return self.slot.booking_id
-
-    @property
-    def by_params(self) -> bool:
-        """Booked by its `params` (the site gives the slot no `bookingId`)."""
-        return self.slot.booking_id is None
-
-
-@dataclass
-class Target:
-    creds: Credentials
-    location: Location
-    sub_location: str | None
-    start: datetime
-    unlock: datetime
-
-    def name(self, tz: Any) -> str:
-        return f"{self.sub_location or self.location.name} {self.start.astimezone(tz):%Y-%m-%d %H:%M}"
+RESOLVED_KEPT = 256  # targets resolved and not struck yet, kept for their strike
 
 
 class Striker:
@@ -80,7 +49,9 @@ class Striker:
     def __init__(self, driver: Any) -> None:
         self.driver = driver
         self._lists: dict[tuple[str, date], tuple[float, list[SlotInfo]]] = {}
-        self._lookups: dict[tuple[str, str, datetime], httpx.Request] = {}
+        # Lookups built when resolving, with the token they carry.
+        self._lookups: dict[tuple[str, str, datetime], tuple[Outgoing, Secret]] = {}
+        self._targets: dict[tuple[Any, ...], Target] = {}  # resolved: the strike's, ready
 
     @property
     def profile(self) -> Any:
@@ -100,24 +71,31 @@ class Striker:
     async def resolve(self, creds: Credentials, location: str, sub_location: str | None,
                       day: date, hour: int) -> SlotRef | None:
         target = self.target(creds, location, sub_location, day, hour)
+        self._targets[(creds.account, location, sub_location, day, hour)] = target
+        while len(self._targets) > RESOLVED_KEPT:  # resolved but never struck: the oldest go
+            del self._targets[next(iter(self._targets))]
         slots = await self._day_list(creds, target.location, day)
         slot = pick(slots, target.location, sub_location, target.start)
         api: ApiClient = self.driver.api(creds.account)
         session = await self.driver.session(creds)
         if slot is None:
             # Not listed yet: the lookup the instant will need is built now instead.
-            self._lookups[(creds.account, target.location.name, target.start)] = (
+            self._lookups[(creds.account, target.location.name, target.start)] = (Outgoing.of(
                 api.lookup_request(session, target.location, target.start,
-                                   poll_moment(target.unlock)))
+                                   poll_moment(target.unlock))), session.token)
             return None
         return self.ref(api, session, slot)
 
-    def prebuilt_lookup(self, account: str, target: Target, moment: datetime
-                        ) -> httpx.Request | None:
-        """The lookup built at resolve time, if it is the one for this poll's moment."""
+    def prebuilt_lookup(self, account: str, target: Target, moment: datetime,
+                        session: SiteSession) -> Outgoing | None:
+        """The lookup built at resolve time, if it is the one for this poll's moment and was
+        built with this session's token (not one since renewed)."""
         if moment != poll_moment(target.unlock):
             return None
-        return self._lookups.pop((account, target.location.name, target.start), None)
+        built = self._lookups.pop((account, target.location.name, target.start), None)
+        if built is None or built[1].reveal() != session.token.reveal():
+            return None
+        return built[0]
 
     async def _day_list(self, creds: Credentials, location: Location,
                         day: date) -> list[SlotInfo]:
@@ -134,9 +112,8 @@ class Striker:
         return slots
 
     def ref(self, api: ApiClient, session: SiteSession, slot: SlotInfo) -> SlotRef:
-        request = api.booking_request(session, slot)
-        body = _body_of(request)
-        return SlotRef(slot, session.account, session.member_id, body, request,
+        body, outgoing = api.booking_outgoing(session, slot)
+        return SlotRef(slot, session.account, session.member_id, body, outgoing, session.token,
                        self.driver.server_now())
 
     # -- at the instant ---------------------------------------------------------------------
@@ -145,25 +122,67 @@ class Striker:
                      day: date, hour: int, *, prepared: SlotRef | None, budget: RequestBudget,
                      cancel_waitlist: bool = False, horizon_s: float | None = None
                      ) -> Participation:
-        target = self.target(creds, location, sub_location, day, hour)
+        target = self._targets.pop((creds.account, location, sub_location, day, hour), None)
+        if target is None:
+            target = self.target(creds, location, sub_location, day, hour)
+        target.creds = creds
         if prepared is not None and prepared.account != creds.account:
             prepared = None  # another account's request: its token and member are not ours
-        terms = self.driver.terms
-        horizon = terms.watch_s if horizon_s is None else horizon_s
-        # The session is the wake's business (normally ready by now): a login it still needs
-        # is not charged to the unlock's budget; one forced by a refused token during it is.
-        session = await self.driver.session(creds)
+        # What was built when resolving leaves first; the watch is set up while it travels.
+        first = self._launch(target, prepared, budget)
+        try:
+            terms = self.driver.terms
+            horizon = terms.watch_s if horizon_s is None else horizon_s
+            # The session is the wake's business (normally ready by now): a login it still
+            # needs is not charged to the unlock's budget; one forced by a refused token
+            # during it is.
+            session = await self.driver.session(creds)
+            with charging(budget):
+                run = _Run(self, target, prepared, budget, cancel_waitlist, horizon, first)
+                first = None  # the run reads its answer
+                return await run.go(session)
+        finally:
+            if first is not None:
+                await first.abandon()
+
+    def _launch(self, target: Target, prepared: SlotRef | None, budget: RequestBudget
+                ) -> Launched | None:
+        """Send the strike's first request now, when it was built before the instant with the
+        session `session()` would hand back: the prepared booking, else the lookup built when
+        resolving (unless the same search is already on its way). None: nothing was sent."""
+        account = target.creds.account
+        session = self.driver.live(account)
+        if session is None:
+            return None
+        api: ApiClient = self.driver.api(account)
         with charging(budget):
-            run = _Run(self, target, prepared, budget, cancel_waitlist, horizon)
-            return await run.go(session)
+            if prepared is not None:
+                if not prepared.built_with(session) or budget.left < POST_NEEDS:
+                    return None
+                pending = api.launch(prepared.outgoing, "booking")
+                return None if pending is None else Launched(prepared, pending, None, None)
+            if budget.left < LOOKUP_NEEDS:
+                return None
+            key = (account, target.location.name, target.start)
+            built = self._lookups.get(key)
+            if built is None or built[1].reveal() != session.token.reveal() or \
+                    poll_moment(self.driver.server_now()) != poll_moment(target.unlock):
+                return None
+            launched = api.launch_lookup(built[0])
+            if launched is None:
+                return None
+            del self._lookups[key]
+            return Launched(None, None, launched, built[0])
 
 
 class _Run:
     """One strike of one account: the state of its watch."""
 
     def __init__(self, striker: Striker, target: Target, ref: SlotRef | None,
-                 budget: RequestBudget, cancel_waitlist: bool, horizon_s: float) -> None:
+                 budget: RequestBudget, cancel_waitlist: bool, horizon_s: float,
+                 first: Launched | None = None) -> None:
         self.s = striker
+        self.first = first  # the first request, already sent
         self.d = striker.driver
         self.t = target
         self.ref = ref
@@ -188,14 +207,20 @@ class _Run:
         return self.t.name(self.s.profile.tz)
 
     async def go(self, session: SiteSession) -> Participation:
-        if self.ref is not None and self.ref.request.headers.get("authorization") != \
-                f"Bearer {session.token.reveal()}":
+        try:
+            return await self._watch(session)
+        finally:
+            if self.first is not None:  # never read (the watch ended before): let it go
+                await self.first.abandon()
+
+    async def _watch(self, session: SiteSession) -> Participation:
+        if self.first is None and self.ref is not None and not self.ref.built_with(session):
             self.ref = self.s.ref(self.api, session, self.ref.slot)  # the session was renewed
         offsets = iter(self.plan.offsets())
         at: datetime | None = self.d.server_now()  # the first poll is now
         while at is not None:
             need = POST_NEEDS if self.ref is not None else LOOKUP_NEEDS
-            if self.budget.left < need:
+            if self.first is None and self.budget.left < need:  # (a first one was checked)
                 raise BudgetExhausted(
                     f"{self.name()}: stopped after {self.budget.used} requests, the fair-use "
                     f"budget of {self.budget.limit} for this unlock"
@@ -229,16 +254,20 @@ class _Run:
         try:
             if self.ref is None:
                 moment = poll_moment(at)
-                prebuilt = self.s.prebuilt_lookup(self.t.creds.account, self.t, moment)
-                if prebuilt is not None and prebuilt.headers.get("authorization") != \
-                        f"Bearer {session.token.reveal()}":
-                    prebuilt = None  # built with a token since renewed
-                slot = await self.api.lookup(session, self.t.location, self.t.sub_location,
-                                             self.t.start, moment, prebuilt)
+                first, self.first = self.first, None
+                if first is not None and first.lookup is not None:
+                    slot = await self._found(session, first.lookup)  # may book it at once
+                else:
+                    prebuilt = self.s.prebuilt_lookup(self.t.creds.account, self.t, moment,
+                                                      session)
+                    slot = await self.api.lookup(session, self.t.location,
+                                                 self.t.sub_location, self.t.start, moment,
+                                                 prebuilt)
                 if slot is None:
                     self._absent(offset, SlotNotOpen(f"{self.name()} is not listed yet"))
                     return session
-                self.ref = self.s.ref(self.api, session, slot)
+                if self.ref is None:
+                    self.ref = self.s.ref(self.api, session, slot)
             booked = await self._post()
             self._learn(offset)
             return booked
@@ -270,6 +299,37 @@ class _Run:
             raise
         return session
 
+    async def _found(self, session: SiteSession, sent: LaunchedLookup) -> SlotInfo | None:
+        """The slot in the answer of the lookup sent at the instant. A plainly listed one is
+        booked at once, straight from its fields (the booking leaves, then the slot is read),
+        else the whole list is read as usual."""
+        api, t = self.api, self.t
+        wanted = api.item_wanted(t.location, t.sub_location, t.start)  # while it travels
+        data = await api.lookup_data(session, sent)
+        item = api.quick_item(data, wanted)
+        if item is None:
+            return api.quick_pick(data, t.location, t.sub_location, t.start) or pick(
+                api.slots_of(data), t.location, t.sub_location, t.start)
+        body, outgoing = api.item_outgoing(session, item)
+        pending = api.launch(outgoing, "booking")
+        slot = self._slot_of(item)
+        self.ref = SlotRef(slot, session.account, session.member_id, body, outgoing,
+                           session.token, self.d.server_now())
+        if pending is not None:
+            self.first = Launched(self.ref, pending, None, None)
+        return slot
+
+    def _slot_of(self, item: dict[str, Any]) -> SlotInfo:
+        """The slot of an item already booked by its fields (`quick_item` vouched for them)."""
+        try:
+            return slot_from(self.s.profile, item, self.api.timebase)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            t = self.t
+            return SlotInfo(item.get("bookingId"), t.location.name, t.sub_location, t.start,
+                            t.start + timedelta(hours=1), item["bookableProductId"],
+                            item.get("linkedProductId"), start_text=item["startDate"],
+                            end_text=item["endDate"])
+
     def _absent(self, offset: float, failure: Exception) -> None:
         self.last = failure
         if offset > 0:
@@ -287,7 +347,11 @@ class _Run:
     async def _post(self) -> Participation:
         assert self.ref is not None
         api = self.api
-        response = await api.send(self.ref.request, "booking")
+        first, self.first = self.first, None
+        if first is not None and first.pending is not None:
+            response = await api.receive(first.pending, "booking")  # sent at the instant
+        else:
+            response = await api.send(self.ref.outgoing, "booking")
         data = api.expect_json(response, "booking", {200, 201})
         if not isinstance(data, dict) or "id" not in data or not (
                 {"memberId", "bookingId", "status"} & set(data)):
@@ -319,13 +383,3 @@ class _Run:
             if strict:  # cannot tell whether it landed: never send it twice
                 raise failure from None
             return None
-
-
-def poll_moment(at: datetime) -> datetime:
-    """A poll's moment to a tenth of a second, the "now" of its search: accounts polling
-    together send the same search, and it leaves once for all of them."""
-    return at.replace(microsecond=at.microsecond // 100_000 * 100_000)
-
-
-def _body_of(request: httpx.Request) -> dict[str, Any]:
-    return json.loads(request.content)

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from snipe.adapters.sites.aim import SlotRef
 from snipe.adapters.sites.base import Credentials, Participation, SiteSession, SlotInfo
 from snipe.adapters.sites.browser import BrowserPool
 from snipe.adapters.sites.budget import RequestBudget, charging
@@ -27,7 +28,7 @@ from snipe.adapters.sites.facts import SiteFacts, load_facts, save_facts
 from snipe.adapters.sites.http import ApiClient, ApiUnexpected, PreparedBooking
 from snipe.adapters.sites.page_booking import PageDesk, bounded
 from snipe.adapters.sites.sessions import SessionStore
-from snipe.adapters.sites.strike import POST_NEEDS, SlotRef, Striker
+from snipe.adapters.sites.strike import POST_NEEDS, Striker
 from snipe.adapters.sites.terms import SiteTerms, terms_for
 from snipe.adapters.sites.ui import BookingPage
 from snipe.domain.site import Location, SiteProfile
@@ -245,6 +246,11 @@ class XDriver:
                 return session
             return await self.login(creds)
 
+    def live(self, account: str, min_valid_s: float = REFRESH_MARGIN_S) -> SiteSession | None:
+        """The in-memory session `session()` would hand back as is (no lock, login or disk)."""
+        session = self._live.get(account)
+        return session if session and self.seconds_left(session) > min_valid_s else None
+
     async def forget(self, creds: Credentials) -> None:
         self._live.pop(creds.account, None)
         if self.sessions is not None:
@@ -314,9 +320,8 @@ class XDriver:
         watch horizon (`horizon_s` overrides it). Raises the typed refusal, `Waitlisted`,
         `BudgetExhausted`, or `SlotNotOpen` when the watch ends without the slot.
 
-        An API answer we do not understand falls back to the page (unless `page_fallback` is
-        off), once the site shows the booking did not land anyway; the page's reloads are
-        charged to the same budget."""
+        An API answer we do not understand falls back to the page (not with `page_fallback`
+        off) once the site shows the booking did not land; its reloads charge `budget`."""
         try:
             return await self.striker.strike(creds, location, sub_location, day, hour,
                                              prepared=prepared, budget=budget,
