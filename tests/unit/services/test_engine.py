@@ -201,3 +201,38 @@ async def test_a_target_may_keep_its_waitlist_entries(w, schedule):
     assert reports[-1].verdict == "failed"  # an entry is never counted as won
     assert w.site.waitlisted and w.site.held == {}
     assert "release_owed" not in w.told.kinds
+
+
+async def test_targets_of_one_instant_record_once_every_strike_of_it_has_fired(w, schedule):
+    import asyncio
+
+    one_hour = {"hours": 1, "window": ("11:00", "12:00")}
+    a = schedule([{"rank": 1, "location": "X1", "sub_locations": ["X1 A"], "max_accounts": 1}],
+                 name="a", accounts=["user1"], **one_hour)
+    b = schedule([{"rank": 1, "location": "X3", "sub_locations": ["X3 A"], "max_accounts": 1}],
+                 name="b", accounts=["user2"], **one_hour)
+    unlock = w.site.unlock("X1", THURSDAY, 11)
+    assert unlock == w.site.unlock("X3", THURSDAY, 11)
+    w.clock.advance((unlock - w.clock.now()).total_seconds() - 30)
+    driver = w.ctx.drivers.of(None)  # type: ignore[arg-type]
+    strike, gate, waiting = driver.strike, asyncio.Event(), asyncio.Event()
+
+    async def slow_for_user2(creds, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if creds.account == "user2":  # b's answer is still on its way
+            waiting.set()
+            await gate.wait()
+        return await strike(creds, *args, **kwargs)
+
+    driver.strike = slow_for_user2
+    engine = Engine(w.ctx)
+    wakes = asyncio.gather(engine.wake(a), engine.wake(b))
+    await waiting.wait()
+    for _ in range(100):  # every step a recorded strike would take, and more
+        await asyncio.sleep(0)
+    assert [h[0] for h in w.site.ours()] == ["user1"]  # a fired and won on the site...
+    assert not any(e.action == LogAction.SUCCESS for e in w.store.log)  # ...not recorded yet
+    gate.set()
+    reports = await wakes
+    assert [r.verdict for r in reports] == ["won", "won"]
+    assert sorted(e.account for e in w.store.log if e.action == LogAction.SUCCESS) == [
+        "user1", "user2"]

@@ -32,6 +32,7 @@ from snipe.services.booking.path import Book, claim, fire, record, replan
 from snipe.services.booking.reconcile import needs_reconcile, reconcile
 from snipe.services.booking.releases import settle_releases
 from snipe.services.context import AccountQuarantined, Context, account_of, quarantine
+from snipe.services.strike.instant import OneInstant
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class Engine:
         self._clock_at: dict[str, float] = {}
         self._locks: dict[int, asyncio.Lock] = {}
         self._reconciled: set[int] = set()
+        self._firing = OneInstant()  # strikes in flight, by instant
 
     # -- the site's clock -------------------------------------------------------------------
 
@@ -247,7 +249,8 @@ class Engine:
             shot_at.append(clock.time())
             return late
 
-        fired, jitter = await fire(self.ctx, driver, claimed, shot=shot, book=book)
+        fired, jitter = await self._firing.beside_others(
+            strike.fire_at, fire(self.ctx, driver, claimed, shot=shot, book=book))
         results += fired
         await self._leave_waitlists(target, driver, fired)
         unlock = first_unlock(profile, strike)
