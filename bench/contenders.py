@@ -1,17 +1,24 @@
 """The ways to book a slot at its unlock instant that the benchmark puts side by side.
 
-- `floor`: the physical floor. The booking request is built byte for byte in advance, with the
-  slot's `bookingId` known beforehand (an oracle no real client has), on a connected socket,
-  and sent at the exact instant (the sandbox's offset read exactly): one trip to the server.
-- `api`: our strike, the calls the engine makes once its accounts are warm: `shoot_at` the
-  instant by the measured server clock, then `XDriver.book(via="api")` (slot lookup + booking).
+- `floor`: the physical floor. The booking request is built byte for byte in advance from the
+  slot as the site lists it (an oracle no real client has before the unlock when the site lists
+  slots only then), on a connected socket, and sent at the exact instant (the sandbox's offset
+  read exactly): one trip to the server.
+- `floor2` (a reference, not a contender): the best any client can do without knowing the slot
+  beforehand: a raw slot lookup at the exact instant, then a raw booking, on an open socket.
+- `api_prepared`: our strike as the engine makes it: the slot resolved at the wake
+  (`XDriver.resolve`), then `XDriver.strike` at the instant by the measured server clock: one
+  prepared POST when the site lists the slot early, else the lookup built then and the POST.
+- `api`: our booking made at the instant without resolving first (`XDriver.book(via="api")`,
+  as `snipe book` and the slot monitor book): slot lookup + booking.
 - `ui`: our page path, `XDriver.book(via="ui")` on a booking page opened before the instant.
 - `pw_request`: a Playwright bot using `BrowserContext.request` for the same two API calls,
   fired at the instant by the same clock.
-- `floor2` (a reference, not a contender): the best any client can do without knowing the
-  `bookingId`: a raw slot lookup at the exact instant, then a raw booking, on an open socket.
 - `naive`: a cron-style bot: at xx:00:01 it starts Playwright and Chromium, logs in through the
   SSO pages and clicks its way to the booking.
+
+The raw references speak what the variant needs (`bench.raw`): the search keys, the field that
+names the sub-hall, a booking by `params` when the slot has no `bookingId`.
 """
 
 from __future__ import annotations
@@ -21,20 +28,22 @@ import json
 import socket
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Protocol
-from urllib.parse import quote, urlsplit
 
-from snipe.adapters.clock import shoot_at
+from bench.raw import RawSite, read_answer
+from snipe.adapters.clock import SystemClock
 from snipe.adapters.secrets import Secret
-from snipe.adapters.sites.base import Credentials, format_instant
+from snipe.adapters.sites.base import Credentials
 from snipe.adapters.sites.browser import LAUNCH_ARGS, find_browser
 from snipe.adapters.sites.ui import BookingPage, LoginPage
-from snipe.adapters.sites.x import XDriver
+from snipe.adapters.sites.x import SlotRef, XDriver
 from snipe.domain.site import SiteProfile
 from snipe.domain.slots import slot_start
 
 NAIVE_DELAY_S = 1.0  # the cron job's xx:00:01
+# Every timed contender (the floors too) fires by the engine's own shot: sleep, spin, priority.
+shot_at = SystemClock().until
 
 
 @dataclass(frozen=True)
@@ -90,41 +99,28 @@ class Floor:
     name = "floor"
     lead_s = 0.4
 
-    def __init__(self, api_url: str, token: str, member_id: int, booking_id: int,
+    def __init__(self, raw: RawSite, token: str, member_id: int, item: dict[str, Any],
                  netid: str) -> None:
-        parts = urlsplit(api_url)
-        self._address = (parts.hostname or "127.0.0.1", parts.port or 80)
-        self._path = parts.path.rstrip("/") + "/participations"
-        self._host = parts.netloc
+        self.raw = raw
         self._token = token
         self._member_id = member_id
-        self._booking_id = booking_id
+        self._item = item  # the slot as listed: the oracle no real client has before the unlock
         self.account = netid
         self._sock: socket.socket | None = None
         self._offset_s = 0.0
 
-    def _request(self) -> bytes:
-        body = json.dumps({"memberId": self._member_id, "bookingId": self._booking_id},
-                          separators=(",", ":")).encode()
-        head = (f"POST {self._path} HTTP/1.1\r\nHost: {self._host}\r\n"
-                f"Authorization: Bearer {self._token}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n")
-        return head.encode() + body
-
     async def prepare(self, unlock: Unlock, offset_s: float) -> None:
         self._offset_s = offset_s
-        self._payload = self._request()
-        sock = socket.create_connection(self._address)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._sock = sock
+        self._payload = self.raw.booking(self._token, self._member_id, self._item)
+        self._sock = self.raw.connect()
 
     async def strike(self, unlock: Unlock) -> Shot:
         assert self._sock is not None
-        await shoot_at(unlock.instant.timestamp() - self._offset_s)
+        await shot_at(unlock.instant.timestamp() - self._offset_s)
         sock, self._sock = self._sock, None
         try:
             sock.sendall(self._payload)
-            answer = _read_status(sock)
+            answer, _ = read_answer(sock)
         finally:
             sock.close()
         return Shot(self.account, None, None if answer == 201 else f"status {answer}")
@@ -137,74 +133,39 @@ class Floor:
 class TwoStepFloor(Floor):
     name = "floor2"
 
-    def __init__(self, api_url: str, token: str, member_id: int, netid: str,
+    def __init__(self, raw: RawSite, token: str, member_id: int, netid: str,
                  profile: SiteProfile) -> None:
-        super().__init__(api_url, token, member_id, 0, netid)
+        super().__init__(raw, token, member_id, {}, netid)
         self.profile = profile
 
-    def _lookup(self, unlock: Unlock) -> bytes:
+    async def prepare(self, unlock: Unlock, offset_s: float) -> None:
+        self._offset_s = offset_s
         loc = self.profile.location(unlock.location)
         assert loc is not None
         start = slot_start(unlock.day, unlock.hour, self.profile.tz)
-        flt: dict[str, Any] = {"startDate": format_instant(start),
-                               "endDate": format_instant(start + timedelta(minutes=1)),
-                               "tagIds": {"$in": [loc.tag_id]}}
-        sub = loc.sub_location(unlock.sub_location) if unlock.sub_location else None
-        if sub is not None:
-            flt["linkedProductId"] = {"$in": [sub.resource_id]}
-        path = self._path.rsplit("/", 1)[0] + "/bookable-slots?s=" + quote(
-            json.dumps(flt, separators=(",", ":")))
-        return (f"GET {path} HTTP/1.1\r\nHost: {self._host}\r\n"
-                f"Authorization: Bearer {self._token}\r\n\r\n").encode()
-
-    async def prepare(self, unlock: Unlock, offset_s: float) -> None:
-        await super().prepare(unlock, offset_s)
-        self._get = self._lookup(unlock)
+        self._get = self.raw.search(self._token, loc, unlock.sub_location, start, unlock.instant)
+        self._sock = self.raw.connect()
 
     async def strike(self, unlock: Unlock) -> Shot:
         assert self._sock is not None
-        await shoot_at(unlock.instant.timestamp() - self._offset_s)
+        await shot_at(unlock.instant.timestamp() - self._offset_s)
         sock, self._sock = self._sock, None
         try:
             sock.sendall(self._get)
-            status, body = _read_answer(sock)
+            status, body = read_answer(sock)
             listed = json.loads(body)["data"] if status == 200 else []
             if not listed:
                 return Shot(self.account, None, f"lookup answered {status}, nothing listed")
-            self._booking_id = int(listed[0]["bookingId"])
-            sock.sendall(self._request())
-            answer, _ = _read_answer(sock)
+            sock.sendall(self.raw.booking(self._token, self._member_id, listed[0]))
+            answer, _ = read_answer(sock)
         finally:
             sock.close()
         return Shot(self.account, None, None if answer == 201 else f"status {answer}")
 
 
-def _read_status(sock: socket.socket) -> int:
-    return _read_answer(sock)[0]
-
-
-def _read_answer(sock: socket.socket) -> tuple[int, bytes]:
-    """Read one HTTP/1.1 answer (headers and a Content-Length body): status and body."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    length = next((int(line.split(":", 1)[1]) for line in lines[1:]
-                   if line.lower().startswith("content-length:")), 0)
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return (int(lines[0].split()[1]) if lines and len(lines[0].split()) > 1 else 0), body
-
-
 class OurStrike:
-    """The engine's strike path: warm session and connection, measured clock, shot, book."""
+    """Our booking made at the instant (`XDriver.book`, as `snipe book` and the slot monitor
+    book): warm session and connection, measured clock, shot, then lookup and booking."""
 
     def __init__(self, driver: XDriver, creds: Credentials, via: str) -> None:
         self.driver = driver
@@ -228,7 +189,7 @@ class OurStrike:
 
     async def strike(self, unlock: Unlock) -> Shot:
         profile = self.driver.profile
-        await shoot_at(self.driver.clock.local_for(unlock.instant))
+        await shot_at(self.driver.clock.local_for(unlock.instant))
         shot = Shot(self.creds.account, jitter_ms(self._offset_s, unlock))
         try:
             await self.driver.book(self.creds, unlock.location, unlock.sub_location, unlock.day,
@@ -243,15 +204,54 @@ class OurStrike:
             await self._page.page.close()
 
 
-class PlaywrightRequest:
-    """A Playwright bot's API strike: `context.request` GET the slot, then POST the booking."""
+class OurPreparedStrike:
+    """The engine's strike: at the wake the slot is resolved (`XDriver.resolve`: the booking
+    request built when the site lists the slot early, else the lookup the instant needs), at
+    the instant `XDriver.strike` fires it within the account's fair-use budget."""
 
-    name = "pw_request"
-    lead_s = 0.4
+    name = "api_prepared"
+    lead_s = 0.6
 
     def __init__(self, driver: XDriver, creds: Credentials) -> None:
         self.driver = driver
         self.creds = creds
+        self._offset_s = 0.0
+        self._ref: SlotRef | None = None
+
+    async def prepare(self, unlock: Unlock, offset_s: float) -> None:
+        self._offset_s = offset_s
+        await self.driver.server_clock()
+        await self.driver.warm(self.creds)
+        self._ref = await self.driver.resolve(self.creds, unlock.location, unlock.sub_location,
+                                              unlock.day, unlock.hour)
+
+    async def strike(self, unlock: Unlock) -> Shot:
+        driver = self.driver
+        await shot_at(driver.clock.local_for(unlock.instant))
+        shot = Shot(self.creds.account, jitter_ms(self._offset_s, unlock))
+        try:
+            await driver.strike(self.creds, unlock.location, unlock.sub_location, unlock.day,
+                                unlock.hour, prepared=self._ref,
+                                budget=driver.request_budget(self.creds.account))
+        except Exception as exc:  # a failed strike is a result of the round, not a crash
+            shot.error = f"{type(exc).__name__}: {exc}"
+        return shot
+
+    async def close(self) -> None:
+        """The driver is shared: its owner closes it."""
+
+
+class PlaywrightRequest:
+    """A Playwright bot's API strike: `context.request` GET the slot, then POST the booking,
+    each as the variant needs it (the same requests as the raw reference's)."""
+
+    name = "pw_request"
+    lead_s = 0.4
+
+    def __init__(self, driver: XDriver, creds: Credentials, raw: RawSite) -> None:
+        self.driver = driver
+        self.creds = creds
+        self.raw = raw
         self._context: Any = None
         self._offset_s = 0.0
 
@@ -271,32 +271,28 @@ class PlaywrightRequest:
         loc = profile.location(unlock.location)
         assert loc is not None
         start = slot_start(unlock.day, unlock.hour, profile.tz)
-        flt: dict[str, Any] = {"startDate": format_instant(start),
-                               "endDate": format_instant(start + timedelta(minutes=1)),
-                               "tagIds": {"$in": [loc.tag_id]}}
-        sub = loc.sub_location(unlock.sub_location) if unlock.sub_location else None
-        if sub is not None:
-            flt["linkedProductId"] = {"$in": [sub.resource_id]}
-        return f"{profile.api_url}/bookable-slots?s={quote(json.dumps(flt))}"
+        query = self.raw.search_query(loc, unlock.sub_location, start, unlock.instant)
+        return f"{profile.api_url}/bookable-slots?{query}"
 
     async def strike(self, unlock: Unlock) -> Shot:
         profile = self.driver.profile
         url = self._slots_url(unlock)
         request = self._context.request
-        await shoot_at(self.driver.clock.local_for(unlock.instant))
+        await shot_at(self.driver.clock.local_for(unlock.instant))
         shot = Shot(self.creds.account, jitter_ms(self._offset_s, unlock))
         gap = 0.05
         for _ in range(profile.max_requests_per_unlock_per_account):
             listed = (await (await request.get(url, headers=self._auth)).json())["data"]
             if listed:
                 slot = listed[0]
-                answer = await request.post(
-                    f"{profile.api_url}/participations", headers=self._auth,
-                    data={"memberId": self._member_id, "bookingId": slot["bookingId"],
-                          "params": {"startDate": slot["startDate"], "endDate": slot["endDate"],
-                                     "bookableProductId": slot["bookableProductId"],
-                                     "bookableLinkedProductId": slot["linkedProductId"],
-                                     "bookingId": slot["bookingId"], "clickedOnBook": True}})
+                body: dict[str, Any] = {"memberId": self._member_id,
+                                        "bookingId": slot["bookingId"]}
+                if slot["bookingId"] is None:
+                    body["params"] = {"startDate": slot["startDate"], "endDate": slot["endDate"],
+                                      "bookableProductId": slot["bookableProductId"],
+                                      "bookableLinkedProductId": slot["linkedProductId"]}
+                answer = await request.post(f"{profile.api_url}/participations",
+                                            headers=self._auth, data=body)
                 if answer.status != 201:
                     shot.error = f"status {answer.status}"
                 return shot

@@ -1,7 +1,8 @@
 """N accounts striking in one instant: time until every booking is committed, and memory.
 
-Each account books the same Fitness slot (capacity 60) through our `api` strike, all fired by
-one timed shot, as the engine fires a strike's attempts together. Beside it, the floor for N:
+Each account books the same Fitness slot (capacity 60) through our strike as the engine makes
+it (the slot resolved before the instant, then `XDriver.strike` within the account's budget),
+all fired by one timed shot, as the engine fires a strike's attempts together. Beside it, the floor for N:
 N raw booking requests (bookingId known) on N open sockets, sent at the exact instant, which
 shows how fast the site itself can commit N bookings. Memory is the RSS of this process (the
 daemon's role) plus the one Chromium (with a context per account, as during a strike window)
@@ -16,11 +17,11 @@ import socket
 from dataclasses import dataclass, field
 from datetime import date
 
-from bench.contenders import Unlock, _read_status, creds_of, jitter_ms
+from bench.contenders import Unlock, creds_of, jitter_ms, shot_at
 from bench.memory import tree_memory_mb
+from bench.raw import read_answer
 from bench.rounds import arm
 from bench.site import BenchSite
-from snipe.adapters.clock import shoot_at
 from snipe.adapters.sites.x import XDriver
 from snipe.domain.site import SiteProfile
 
@@ -44,13 +45,13 @@ async def _strike_once(site: BenchSite, driver: XDriver, unlock: Unlock, booking
     await driver.server_clock()
     creds = [creds_of(n, f"pass{n.removeprefix('user')}") for n in netids]
     await asyncio.gather(*(driver.warm(c) for c in creds))
-    profile = driver.profile
-    await shoot_at(driver.clock.local_for(unlock.instant))
+    refs = await asyncio.gather(*(driver.resolve(c, unlock.location, None, unlock.day,
+                                                 unlock.hour) for c in creds))
+    await shot_at(driver.clock.local_for(unlock.instant))
     jitter = jitter_ms(offset, unlock)
-    await asyncio.gather(*(driver.book(c, unlock.location, None, unlock.day, unlock.hour,
-                                       via="api", burst_s=profile.burst_seconds,
-                                       max_requests=profile.max_requests_per_unlock_per_account)
-                           for c in creds), return_exceptions=True)
+    await asyncio.gather(*(driver.strike(c, unlock.location, None, unlock.day, unlock.hour,
+                                         prepared=ref, budget=driver.request_budget(c.account))
+                           for c, ref in zip(creds, refs, strict=True)), return_exceptions=True)
     commits = [c for c in await asyncio.to_thread(site.commits)
                if c.booking_id == booking_id and c.account in set(netids)]
     if len(commits) < len(netids):
@@ -71,12 +72,12 @@ async def _raw_once(site: BenchSite, unlock: Unlock, booking_id: int,
         sock = socket.create_connection((host, int(port)))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sockets.append(sock)
-    await shoot_at(unlock.instant.timestamp() - offset)
+    await shot_at(unlock.instant.timestamp() - offset)
     try:
         for sock, payload in zip(sockets, payloads, strict=True):
             sock.sendall(payload)
         for sock in sockets:
-            _read_status(sock)
+            read_answer(sock)
     finally:
         for sock in sockets:
             sock.close()

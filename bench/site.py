@@ -23,11 +23,14 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from snipe.adapters.sites.base import format_instant
+from snipe.domain.site import Location
 from snipe.errors import TransientError
 from snipe.sandbox.config import SandboxConfig
 from snipe.sandbox.testing import SandboxHandle
@@ -76,6 +79,27 @@ class BenchSite:
     def commits(self) -> list[Commit]:
         rows = self._http.get("/bench/commits").raise_for_status().json()
         return [Commit(**row) for row in rows]
+
+    @property
+    def variant(self) -> Any:
+        """The variant of the real site this sandbox plays (`snipe.sandbox.variants.Variant`)."""
+        return self.handle.config.variant
+
+    def listed_item(self, location: Location, sub_location: str | None, start: datetime,
+                    unlock: datetime) -> dict[str, Any]:
+        """The slot as the site lists it once open (the floor's oracle): read with the site's
+        clock just after `unlock`, which is left there."""
+        self.handle.set_clock(unlock + timedelta(seconds=1), 1.0)
+        query: dict[str, Any] = {"startDate": format_instant(start),
+                                 "endDate": format_instant(start + timedelta(minutes=1)),
+                                 "tagIds": {"$in": [location.tag_id]}}
+        sub = location.sub_location(sub_location) if sub_location else None
+        items = [i for i in self.handle.slots(**query)
+                 if sub is None or sub.resource_id in (i["linkedProductId"],
+                                                       i["bookableProductId"])]
+        if len(items) != 1:
+            raise ValueError(f"expected one listed slot at {start}, found {len(items)}")
+        return items[0]
 
 
 # -- the child ----------------------------------------------------------------------------------
@@ -136,9 +160,7 @@ def serve(options: dict[str, Any]) -> None:
 @contextlib.contextmanager
 def site_process(**options: Any) -> Iterator[BenchSite]:
     """A sandbox child process built from `SandboxConfig(**options)`; stopped on exit."""
-    # The raw references speak the classic variant's bare requests unless told otherwise.
-    options = {"rate_limit": 0, "variant": "classic", **options,
-               "admin_token": secrets.token_urlsafe(18)}
+    options = {"rate_limit": 0, **options, "admin_token": secrets.token_urlsafe(18)}
     config = SandboxConfig(**options)  # bad options fail here, in the parent
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)}

@@ -1,8 +1,11 @@
-"""Wall time of `snipe status` (the real CLI, a fresh process each run) over a store holding
-1,000 strikes: upcoming ones, executed ones of the last week, and the bookings they won."""
+"""Wall time of `snipe status` and `snipe plan FILE` (the real CLI, a fresh process each run)
+over a store holding 1,000 strikes: upcoming ones, executed ones of the last week, and the
+bookings they won. `plan` reads the example bookings file (its flexible target moved to the
+coming weekend)."""
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -15,6 +18,7 @@ from pathlib import Path
 from snipe.adapters.db.models import Account, Booking, Strike, Target
 from snipe.adapters.db.store import Store
 
+REPO = Path(__file__).resolve().parents[1]
 LOCATIONS = ("X1", "X3", "Fitness")
 STATES_DONE = ("won", "failed", "missed")
 
@@ -66,18 +70,43 @@ def snipe_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "snipe"]
 
 
-def time_status(runs: int = 5, strikes: int = 1000) -> tuple[float, list[float], int]:
-    """Median wall time of `snipe status` (seconds), every run's time, strikes in the store."""
+def bookings_file(folder: Path, now: datetime) -> Path:
+    """The example bookings file, its flexible target on the coming weekend."""
+    data = json.loads((REPO / "bookings.example.json").read_text())
+    saturday = (now + timedelta(days=(5 - now.weekday()) % 7 or 7)).date()
+    for config in data.get("snipe_configs", []):
+        if "date_range" in config:
+            config["date_range"] = {"start": saturday.isoformat(),
+                                    "end": (saturday + timedelta(days=1)).isoformat()}
+    path = folder / "bookings.json"
+    path.write_text(json.dumps(data))
+    path.chmod(0o600)
+    return path
+
+
+def _timed(command: list[str], env: dict[str, str], runs: int) -> list[float]:
+    subprocess.run(command, env=env, check=True, capture_output=True)  # warm the OS caches
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def time_commands(runs: int = 5, strikes: int = 1000) -> dict[str, object]:
+    """Median wall time (seconds) of `snipe status` and `snipe plan FILE`, every run's time,
+    strikes in the store."""
     with tempfile.TemporaryDirectory(prefix="snipe-bench-status-") as folder:
         home = Path(folder) / "home"
         held = seed_store(home, strikes)
         env = {k: v for k, v in os.environ.items() if k not in ("SNIPE_DB", "SNIPE_NOW")}
         env.update(SNIPE_HOME=str(home), COLUMNS="120")
-        command = [*snipe_command(), "status"]
-        subprocess.run(command, env=env, check=True, capture_output=True)  # warm the OS caches
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            subprocess.run(command, env=env, check=True, capture_output=True)
-            times.append(time.perf_counter() - started)
-    return round(statistics.median(times), 3), [round(t, 3) for t in times], held
+        status = _timed([*snipe_command(), "status"], env, runs)
+        file = bookings_file(Path(folder), datetime.now(UTC))
+        plan = _timed([*snipe_command(), "plan", str(file)], env, runs)
+    return {"strikes": held, "status_s": round(statistics.median(status), 3),
+            "status_runs_s": [round(t, 3) for t in status],
+            "plan_s": round(statistics.median(plan), 3),
+            "plan_runs_s": [round(t, 3) for t in plan]}
+

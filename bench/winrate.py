@@ -1,6 +1,8 @@
 """Win rate of our `api` strike against each bot profile of the sandbox.
 
-A sandbox with one bot profile runs; at each unlock our strike goes for one hall slot. Only
+A sandbox with one bot profile runs (the site's likely variant); at each unlock our strike, as
+the engine makes it (resolved before the instant, fired by `XDriver.strike`), goes for one hall
+slot. Only
 contested unlocks count (the bot went for the same slot, which it does with the sandbox's
 appetite for that hour); we win when our booking is the one the site kept.
 """
@@ -13,10 +15,9 @@ import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bench.contenders import Unlock, creds_of, jitter_ms
+from bench.contenders import Unlock, creds_of, jitter_ms, shot_at
 from bench.rounds import arm
 from bench.site import site_process
-from snipe.adapters.clock import shoot_at
 from snipe.adapters.sites.x import XDriver
 from snipe.profiles import load_profile
 from snipe.sandbox.bots import ARRIVAL_S
@@ -46,9 +47,10 @@ def _unlocks(profile, first_day: date):  # type: ignore[no-untyped-def]
                 yield Unlock.of(profile, location, sub, first_day + timedelta(days=k), hour)
 
 
-async def duel(bot: str, first_day: date, rounds: int, seed: int = 1) -> Duel:
+async def duel(bot: str, first_day: date, rounds: int, seed: int = 1,
+               variant: str = "likely") -> Duel:
     result = Duel(bot, jitter_ms=[])
-    with site_process(accounts=1, bots=bot, seed=seed) as site:
+    with site_process(accounts=1, bots=bot, seed=seed, variant=variant) as site:
         profile = load_profile("sandbox", site.base_url)
         driver = XDriver(profile)
         creds = creds_of("user1", "pass1")
@@ -61,14 +63,15 @@ async def duel(bot: str, first_day: date, rounds: int, seed: int = 1) -> Duel:
                 offset = await arm(site, unlock, LEAD_S)
                 await driver.server_clock()
                 await driver.warm(creds)
-                await shoot_at(driver.clock.local_for(unlock.instant))
+                ref = await driver.resolve(creds, unlock.location, unlock.sub_location,
+                                           unlock.day, unlock.hour)
+                await shot_at(driver.clock.local_for(unlock.instant))
                 result.jitter_ms.append(jitter_ms(offset, unlock))
                 # A lost duel raises; the site's state below tells who won either way.
                 with contextlib.suppress(Exception):
-                    await driver.book(creds, unlock.location, unlock.sub_location, unlock.day,
-                                      unlock.hour, via="api",
-                                      burst_s=profile.burst_seconds,
-                                      max_requests=profile.max_requests_per_unlock_per_account)
+                    await driver.strike(creds, unlock.location, unlock.sub_location, unlock.day,
+                                        unlock.hour, prepared=ref,
+                                        budget=driver.request_budget(creds.account))
                 await asyncio.sleep(settle_s)  # every bot has arrived (real seconds)
                 state = await asyncio.to_thread(site.handle.state)
                 contested = any(a["bookingId"] == booking_id for a in state["bot_attempts"])
