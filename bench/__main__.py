@@ -17,10 +17,13 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Unlock-to-booking latency, firing jitter, account scaling, win rate and "
-                    "`snipe status` time, against the sandbox on loopback.")
+        description="Unlock-to-booking latency under the likely and classic site variants, "
+                    "firing jitter (idle and loaded), accounts and targets at one instant, win "
+                    "rate, the daemon's memory, `snipe status` and `snipe plan` times, against "
+                    "the sandbox on loopback.")
     parser.add_argument("--quick", action="store_true",
-                        help="fewer unlocks, up to 10 accounts (under 2 minutes)")
+                        help="fewer unlocks, up to 10 accounts (about 4 minutes; the full run "
+                             "about 12)")
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true",
                         help="print the results object as JSON (progress goes to stderr)")
