@@ -61,13 +61,11 @@ class Target:
 
 @dataclass
 class Launched:
-    """A strike's first request, sent before its watch was set up: the prepared booking
-    (`pending`), or the lookup built when resolving (`lookup`, `outgoing`)."""
+    """A strike's first request, sent before its watch was set up: a booking (`pending`), or
+    the lookup built when resolving (`lookup`)."""
 
-    ref: SlotRef | None
-    pending: Pending | None
-    lookup: LaunchedLookup | None
-    outgoing: Outgoing | None
+    pending: Pending | None = None
+    lookup: LaunchedLookup | None = None
 
     async def abandon(self) -> None:
         if self.pending is not None:

@@ -160,7 +160,7 @@ class Striker:
                 if not prepared.built_with(session) or budget.left < POST_NEEDS:
                     return None
                 pending = api.launch(prepared.outgoing, "booking")
-                return None if pending is None else Launched(prepared, pending, None, None)
+                return None if pending is None else Launched(pending=pending)
             if budget.left < LOOKUP_NEEDS:
                 return None
             key = (account, target.location.name, target.start)
@@ -172,7 +172,7 @@ class Striker:
             if launched is None:
                 return None
             del self._lookups[key]
-            return Launched(None, None, launched, built[0])
+            return Launched(lookup=launched)
 
 
 class _Run:
@@ -316,7 +316,7 @@ class _Run:
         self.ref = SlotRef(slot, session.account, session.member_id, body, outgoing,
                            session.token, self.d.server_now())
         if pending is not None:
-            self.first = Launched(self.ref, pending, None, None)
+            self.first = Launched(pending=pending)
         return slot
 
     def _slot_of(self, item: dict[str, Any]) -> SlotInfo:
