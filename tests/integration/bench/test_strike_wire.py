@@ -92,6 +92,26 @@ async def test_a_connection_the_server_closed_hands_reads_back_to_httpx(sandbox,
     assert api._wire.ready
 
 
+async def test_only_the_strike_s_requests_ride_the_wire_a_cancel_goes_through_httpx(
+        sandbox, warm_api, monkeypatch):
+    # The wire may sit idle long after a strike, and a site drops idle keep-alive connections:
+    # a cancel written on such a wire would fail whether or not it landed.
+    api, session = warm_api
+    x1 = api.profile.location("X1")
+    start = slot_start(sandbox.now().date() + timedelta(days=2), 18, api.profile.tz)
+    booked = await api.resolve_and_book(session, x1, "X1 A", start)
+    assert api._wire.ready
+    launch = api._wire.launch
+
+    def strike_only(request):  # type: ignore[no-untyped-def]
+        assert request.method != "DELETE", "the cancel went over the strike wire"
+        return launch(request)
+
+    monkeypatch.setattr(api._wire, "launch", strike_only)
+    await api.cancel(session, booked.id)
+    assert sandbox.bookings() == []
+
+
 async def test_accounts_striking_one_slot_at_once_share_one_lookup():
     from datetime import UTC, datetime
 

@@ -39,6 +39,10 @@ class ApiUnexpected(SiteChanged):
     """An API answer we do not understand (the page may still work: booking falls back to it)."""
 
 
+# What goes over the strike wire: the instant's requests, and the clock reads that keep it warm.
+WIRE_ACTIONS = frozenset({"booking", "slot lookup", "clock read"})
+
+
 class ApiChannel:
     """One account's (or an anonymous) channel to a site's API."""
 
@@ -101,9 +105,11 @@ class ApiChannel:
     # -- transport --------------------------------------------------------------------------
 
     async def send(self, request: httpx.Request | Outgoing, action: str) -> httpx.Response:
-        """Send one request (over the strike wire when it is open), charged to the current
-        request budget before it leaves. An `Outgoing` is written as rendered ahead."""
-        pending = self.launch(request, action)
+        """Send one request, charged to the current request budget before it leaves. A strike's
+        requests go over the strike wire when it is open (an `Outgoing` written as rendered
+        ahead); the others through httpx, whose pool drops a connection the site closed while
+        it sat idle instead of writing on it (a cancel on such a wire fails, landed or not)."""
+        pending = self.launch(request, action) if action in WIRE_ACTIONS else None
         if pending is not None:
             return await self.receive(pending, action)
         charge(action)
