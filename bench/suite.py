@@ -56,7 +56,8 @@ class Plan:
     instant_repeats: int
     duels: dict[str, int]
     status_runs: int
-    daemon: bool = True  # the lean daemon's memory (a real daemon, five browser logins)
+    daemon: bool = True  # the lean daemon's memory (a real daemon, browser logins)
+    daemon_accounts: int = 5  # how many accounts it logs in (the design target's count)
     variants: tuple[str, ...] = VARIANTS
     instant: tuple[int, ...] = (1, 3)
 
@@ -77,7 +78,7 @@ class Plan:
         """Barely anything: checks that every part runs and the results have their shape."""
         return cls("tiny", {"floor": 1, "floor2": 1, "api_prepared": 1, "api": 1,
                             "pw_request": 1, "ui": 1, "naive": 1},
-                   10, (1, 2), 1, 1, {"fast": 2}, 1)
+                   10, (1, 2), 1, 1, {"fast": 2}, 1, daemon_accounts=2)
 
 
 @dataclass
@@ -232,9 +233,9 @@ async def _measure_all(plan: Plan, progress: Progress) -> Report:
     web = await asyncio.to_thread(time_first_paint, max(3, plan.status_runs))
     lean: dict[str, Any] | None = None
     if plan.daemon:
-        progress("the daemon's memory: logging 5 accounts in, then idle")
+        progress(f"the daemon's memory: logging {plan.daemon_accounts} accounts in, then idle")
         lean = await asyncio.to_thread(measure_daemon_memory,
-                                       target_day() + timedelta(days=5))
+                                       target_day() + timedelta(days=5), plan.daemon_accounts)
 
     results = {
         "latency_ms": latency,
