@@ -426,6 +426,8 @@ class FakeDriver:
         self.lists_early = False  # the site lists slots before they unlock
         self.resolved: list[tuple[Any, ...]] = []
         self.struck: list[tuple[Any, ...]] = []
+        self.failing_warms: dict[str, int] = {}  # account -> the next N warm-ups fail
+        self.warms: list[str] = []
 
     def server_now(self) -> datetime:
         return self.site.clock.now()
@@ -466,6 +468,10 @@ class FakeDriver:
         return self.clock
 
     async def warm(self, creds: Credentials) -> SiteSession:
+        self.warms.append(creds.account)
+        if self.failing_warms.get(creds.account, 0) > 0:
+            self.failing_warms[creds.account] -= 1
+            raise SiteUnavailable(f"cannot reach the site for the clock read of {creds.account}")
         return await self.session(creds)
 
     async def reopen(self, creds: Credentials) -> None:

@@ -236,3 +236,28 @@ async def test_targets_of_one_instant_record_once_every_strike_of_it_has_fired(w
     assert [r.verdict for r in reports] == ["won", "won"]
     assert sorted(e.account for e in w.store.log if e.action == LogAction.SUCCESS) == [
         "user1", "user2"]
+
+
+async def test_a_warm_up_that_failed_once_is_tried_again_and_the_account_strikes(w, schedule):
+    target = schedule()
+    driver = w.ctx.drivers.of(None)  # type: ignore[arg-type]
+    # The first warm-up of user3 meets a site that dropped its connection: user3 still fires.
+    driver.failing_warms["user3"] = 1
+    reports = await run(Engine(w.ctx), w, target)
+    assert reports[-1].verdict == "won"
+    assert held_hours(w, "X1") == [11, 12, 13]
+    assert len({h[0] for h in w.site.ours() if h[1] == "X1"}) == 3
+    first = next(r.strikes[0] for r in reports if r.strikes)
+    assert all(a.result != "error" for a in first.attempts)
+
+
+async def test_an_account_whose_site_stays_unreachable_sits_the_strike_out(w, schedule):
+    target = schedule()
+    driver = w.ctx.drivers.of(None)  # type: ignore[arg-type]
+    driver.failing_warms["user3"] = 2  # both tries of the first wake-up fail
+    reports = await run(Engine(w.ctx), w, target)
+    first = next(r.strikes[0] for r in reports if r.strikes)
+    theirs = [a for a in first.attempts if a.attempt.account == "user3"]
+    assert theirs and all(a.result == "error" and "cannot reach" in (a.message or "")
+                          for a in theirs)
+    assert driver.warms.count("user3") >= 2

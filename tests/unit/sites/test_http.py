@@ -173,3 +173,41 @@ async def test_my_bookings_and_cancel(api: ApiClient, site) -> None:
     assert [(p.id, p.location, p.sub_location) for p in held] == [(booked.id, "X1", "X1 A")]
     await api.cancel(session, booked.id)
     assert await api.participations(session, START) == []
+
+
+async def test_a_read_on_a_connection_the_site_dropped_is_sent_once_more_and_counted(
+        sleeps) -> None:
+    from snipe.adapters.sites.budget import RequestBudget, charging
+
+    sent: list[str] = []
+
+    def dropped_once(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        if len(sent) == 1:  # the site closed the kept-alive connection as the request left
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return httpx.Response(401, headers={"date": "Mon, 30 Nov 2026 10:00:07 GMT"})
+
+    profile = load_profile("sandbox", "http://site.test")
+    budget = RequestBudget(8)
+    async with ApiClient(profile, account="user1", transport=httpx.MockTransport(dropped_once),
+                         sleep=sleeps.sleep) as api:
+        with charging(budget):
+            second = await api.date_second()
+    assert second % 60 == 7 and sent == ["GET", "GET"]
+    assert budget.spent == ["clock read", "clock read"]
+
+
+async def test_a_booking_on_a_connection_the_site_dropped_is_never_sent_twice(sleeps) -> None:
+    sent: list[str] = []
+
+    def dropped(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+    profile = load_profile("sandbox", "http://site.test")
+    async with ApiClient(profile, account="user1", transport=httpx.MockTransport(dropped),
+                         sleep=sleeps.sleep) as api:
+        request = api._client.build_request("POST", "participations", json={"bookingId": 1})
+        with pytest.raises(SiteUnavailable, match="RemoteProtocolError"):
+            await api.send(request, "booking")
+    assert sent == ["POST"]

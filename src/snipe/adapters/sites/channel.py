@@ -41,6 +41,7 @@ class ApiUnexpected(SiteChanged):
 
 # What goes over the strike wire: the instant's requests, and the clock reads that keep it warm.
 WIRE_ACTIONS = frozenset({"booking", "slot lookup", "clock read"})
+SAFE_METHODS = frozenset({"GET", "HEAD"})  # sent again when a kept-alive connection was dropped
 
 
 class ApiChannel:
@@ -169,7 +170,15 @@ class ApiChannel:
         if isinstance(request, Outgoing):
             request = request.request
         try:
-            response = await self._client.send(request)
+            try:
+                response = await self._client.send(request)
+            except httpx.RemoteProtocolError:
+                # The site closed a kept-alive connection as the request left on it (its idle
+                # timeout): a read is sent once more, on a fresh connection, and counted again.
+                if request.method not in SAFE_METHODS:
+                    raise
+                charge(action)
+                response = await self._client.send(request)
         except httpx.TimeoutException:
             raise SiteUnavailable(
                 f"site gave no answer to the {action} within {self.timeout_s:g}s"

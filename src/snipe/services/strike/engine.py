@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from snipe.adapters.sites.errors import LoginFailed, Waitlisted
+from snipe.adapters.sites.errors import Waitlisted
 from snipe.domain.decision import Decision, Release, Strike
 from snipe.domain.events import EventKind
 from snipe.domain.ledger import ERROR, Attempt
@@ -27,12 +27,13 @@ from snipe.domain.slots import slot_start, unlock_instant
 from snipe.domain.status import TargetState
 from snipe.domain.targets import WAITLIST_CANCEL
 from snipe.errors import SnipeError
-from snipe.services.booking.outcomes import AttemptResult, cause_of
+from snipe.services.booking.outcomes import AttemptResult
 from snipe.services.booking.path import Book, claim, fire, record, replan
 from snipe.services.booking.reconcile import needs_reconcile, reconcile
 from snipe.services.booking.releases import settle_releases
-from snipe.services.context import AccountQuarantined, Context, account_of, quarantine
+from snipe.services.context import Context, account_of
 from snipe.services.strike.instant import OneInstant
+from snipe.services.strike.warm import warm_accounts
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +227,7 @@ class Engine:
 
     async def _fire(self, target: TargetRecord, profile: SiteProfile, driver: Any,
                     strike: Strike) -> StrikeReport:
-        ready, refused = await self._warm(target, driver, strike)
+        ready, refused = await warm_accounts(self.ctx, target, driver, strike)
         results = list(refused)
         if strike.releases_before:
             await settle_releases(self.ctx, target.id)
@@ -332,32 +333,6 @@ class Engine:
                           f"{a.describe()} (entry {entry.participation_id}): leave it on the "
                           "site, or it may become a booking the plan never chose",
                           target.name, a.account)
-
-    async def _warm(self, target: TargetRecord, driver: Any, strike: Strike
-                    ) -> tuple[list[Any], list[AttemptResult]]:
-        """Log in (or reuse the day's session) and open a connection for every account of the
-        strike, a few logins at once. A refused password sets the account aside (one
-        notification); an unreachable site is said as such."""
-        accounts = list(dict.fromkeys(a.account for a in strike.attempts))
-
-        async def warm(netid: str) -> None:
-            creds = account_of(self.ctx, netid)[1]
-            await driver.warm(creds)
-
-        outcomes = await asyncio.gather(*(warm(n) for n in accounts), return_exceptions=True)
-        unusable: dict[str, str] = {}
-        for netid, outcome in zip(accounts, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                if isinstance(outcome, LoginFailed):
-                    quarantine(self.ctx, netid, str(outcome), target.name)
-                elif not isinstance(outcome, (SnipeError, AccountQuarantined)):
-                    raise outcome
-                unusable[netid] = cause_of(outcome)
-                log.warning("account %s not ready for the strike: %s", netid, outcome)
-        ready = [a for a in strike.attempts if a.account not in unusable]
-        refused = [AttemptResult(a, ERROR, message=unusable[a.account])
-                   for a in strike.attempts if a.account in unusable]
-        return ready, refused
 
     def _tell_wins(self, name: str, fired: list[AttemptResult]) -> None:
         for r in fired:
