@@ -46,6 +46,21 @@ NAIVE_DELAY_S = 1.0  # the cron job's xx:00:01
 shot_at = SystemClock().until
 
 
+async def send_all_at(deadline: float, sockets: list[socket.socket], payloads: list[bytes]
+                      ) -> None:
+    """Write each payload on its own open socket at `deadline` (this machine's clock), then
+    read every answer; the sockets are closed whatever happens."""
+    await shot_at(deadline)
+    try:
+        for sock, payload in zip(sockets, payloads, strict=True):
+            sock.sendall(payload)
+        for sock in sockets:
+            read_answer(sock)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 @dataclass(frozen=True)
 class Unlock:
     """One slot and the instant it unlocks."""

@@ -21,8 +21,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.contenders import Unlock, shot_at
-from bench.raw import RawSite, read_answer
+from bench.contenders import Unlock, send_all_at
+from bench.raw import RawSite
 from bench.site import BenchSite, site_process
 from snipe.bootstrap import bootstrap, close
 from snipe.domain.slots import slot_start
@@ -86,15 +86,7 @@ async def _raw_once(site: BenchSite, raw: RawSite, unlock: Unlock,
     await asyncio.to_thread(site.handle.set_clock, unlock.instant - timedelta(seconds=0.5), 1.0)
     offset = await asyncio.to_thread(site.offset_s)
     sockets = [raw.connect() for _ in payloads]
-    await shot_at(unlock.instant.timestamp() - offset)
-    try:
-        for sock, payload in zip(sockets, payloads, strict=True):
-            sock.sendall(payload)
-        for sock in sockets:
-            read_answer(sock)
-    finally:
-        for sock in sockets:
-            sock.close()
+    await send_all_at(unlock.instant.timestamp() - offset, sockets, payloads)
     commits = await asyncio.to_thread(site.commits)
     if len(commits) < len(payloads):
         return None

@@ -17,9 +17,8 @@ import socket
 from dataclasses import dataclass, field
 from datetime import date
 
-from bench.contenders import Unlock, creds_of, jitter_ms, shot_at
+from bench.contenders import Unlock, creds_of, jitter_ms, send_all_at, shot_at
 from bench.memory import tree_memory_mb
-from bench.raw import read_answer
 from bench.rounds import arm
 from bench.site import BenchSite
 from snipe.adapters.sites.x import XDriver
@@ -72,15 +71,7 @@ async def _raw_once(site: BenchSite, unlock: Unlock, booking_id: int,
         sock = socket.create_connection((host, int(port)))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sockets.append(sock)
-    await shot_at(unlock.instant.timestamp() - offset)
-    try:
-        for sock, payload in zip(sockets, payloads, strict=True):
-            sock.sendall(payload)
-        for sock in sockets:
-            read_answer(sock)
-    finally:
-        for sock in sockets:
-            sock.close()
+    await send_all_at(unlock.instant.timestamp() - offset, sockets, payloads)
     commits = [c for c in await asyncio.to_thread(site.commits)
                if c.booking_id == booking_id and c.account in members]
     if len(commits) < len(members):
