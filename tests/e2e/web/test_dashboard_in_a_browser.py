@@ -28,6 +28,17 @@ def cell(page: Any, sub: str, day: Any, hour: int) -> Any:
                         f'[data-hour="{hour}"]')
 
 
+async def book_elsewhere(dashboard: Dashboard, *slot: Any) -> Any:
+    """Book through the services of another process (the daemon's, say): only the store links
+    it to the dashboard."""
+    daemon = dashboard.services()
+    try:
+        return await book_slot(daemon, *slot)
+    finally:
+        await daemon.drivers.close()
+        close(daemon)
+
+
 async def choose(page: Any, account: str) -> None:
     async with page.expect_navigation():
         await page.select_option("#account-switcher", account)
@@ -68,12 +79,7 @@ async def test_the_grid_turns_ours_live_when_another_process_wins_a_slot(
     target = cell(page, "X1 B", MONDAY, 18)
     await expect(target).not_to_have_class(re.compile("ours"))
 
-    daemon = dashboard.services()  # the daemon's process, say: only the store links us
-    try:
-        await book_slot(daemon, "user3", "X1", "X1 B", MONDAY, 18)
-    finally:
-        await daemon.drivers.close()
-        close(daemon)
+    await book_elsewhere(dashboard, "user3", "X1", "X1 B", MONDAY, 18)
     await expect(target).to_have_class(re.compile(r"\bours\b"))
     await expect(target).to_contain_text("user3")
 
@@ -94,12 +100,7 @@ async def test_booking_a_free_slot_by_clicking_it(page, dashboard: Dashboard) ->
 
 async def test_rescheduling_then_cancelling_from_the_history(page, dashboard: Dashboard
                                                             ) -> None:
-    daemon = dashboard.services()
-    try:
-        made = await book_slot(daemon, "user2", "Fitness", None, MONDAY, 9)
-    finally:
-        await daemon.drivers.close()
-        close(daemon)
+    made = await book_elsewhere(dashboard, "user2", "Fitness", None, MONDAY, 9)
     await choose(page, "user2")
     await page.goto(dashboard.url + "/bookings?location=Fitness")
     row = page.locator(f'tr[data-booking="{made.booking_id}"]')
@@ -192,12 +193,7 @@ async def test_no_token_is_401_and_a_cross_site_post_is_refused(page, dashboard:
 
 async def test_a_live_refresh_keeps_an_open_reschedule_form_and_what_was_typed(
         page, dashboard: Dashboard) -> None:
-    daemon = dashboard.services()
-    try:
-        first = await book_slot(daemon, "user3", "Fitness", None, MONDAY, 12)
-    finally:
-        await daemon.drivers.close()
-        close(daemon)
+    first = await book_elsewhere(dashboard, "user3", "Fitness", None, MONDAY, 12)
     await choose(page, "user3")
     await page.goto(dashboard.url + "/bookings?location=Fitness")
     await expect(page.locator("#live-dot")).to_have_class(re.compile("on"))
@@ -206,12 +202,8 @@ async def test_a_live_refresh_keeps_an_open_reschedule_form_and_what_was_typed(
     await row.locator("input[name=hour]").fill("15")
     await row.locator("input[name=hour]").focus()
 
-    daemon = dashboard.services()  # another process wins a slot: the list refreshes live
-    try:
-        second = await book_slot(daemon, "user3", "Fitness", None, TUESDAY, 12)
-    finally:
-        await daemon.drivers.close()
-        close(daemon)
+    # Another process wins a slot: the list refreshes live.
+    second = await book_elsewhere(dashboard, "user3", "Fitness", None, TUESDAY, 12)
     await expect(page.locator(f'tr[data-booking="{second.booking_id}"]')).to_have_count(1)
     assert await row.locator("details.move").get_attribute("open") is not None
     await expect(row.locator("input[name=hour]")).to_have_value("15")
