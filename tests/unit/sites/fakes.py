@@ -122,3 +122,16 @@ class Sleeps:
     async def sleep(self, seconds: float) -> None:
         self.waits.append(seconds)
         self.t += seconds
+
+
+async def logged_in_driver(site: FakeSite, clock: Sleeps, creds: Any) -> Any:
+    """An `XDriver` on the fake site and clock (UTC times), `creds` already logged in."""
+    from snipe.adapters.sites.facts import SiteFacts
+    from snipe.adapters.sites.x import XDriver
+    from snipe.profiles import load_profile
+
+    profile = load_profile("sandbox", "http://site.test")
+    driver = XDriver(profile, transport=site.transport, now=clock.now, sleep=clock.sleep,
+                     facts=SiteFacts(profile.name, profile.api_url, times="utc"))
+    await driver.session(creds)
+    return driver

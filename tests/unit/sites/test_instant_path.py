@@ -17,14 +17,13 @@ from snipe.adapters.sites.answers import slot_from
 from snipe.adapters.sites.base import Credentials, SiteSession
 from snipe.adapters.sites.budget import BudgetExhausted, RequestBudget
 from snipe.adapters.sites.errors import SiteUnavailable
-from snipe.adapters.sites.facts import SiteFacts
 from snipe.adapters.sites.http import ApiClient
 from snipe.adapters.sites.times import UTC_TIMES
 from snipe.adapters.sites.wire import Outgoing, Pending, request_bytes
 from snipe.adapters.sites.x import XDriver
 from snipe.profiles import load_profile
 
-from .fakes import FakeSite, Sleeps
+from .fakes import FakeSite, Sleeps, logged_in_driver
 
 START = datetime(2026, 11, 26, 17, tzinfo=UTC)  # 18:00 in Delft
 SESSION = SiteSession("sandbox", "user1", Secret("tok-1"), 100001, START)
@@ -130,11 +129,7 @@ def site() -> FakeSite:
 
 @pytest.fixture
 async def driver(site: FakeSite):
-    clock = Sleeps(start=UNLOCK.timestamp())
-    profile = load_profile("sandbox", "http://site.test")
-    made = XDriver(profile, transport=site.transport, now=clock.now, sleep=clock.sleep,
-                   facts=SiteFacts(profile.name, profile.api_url, times="utc"))
-    await made.session(USER)
+    made = await logged_in_driver(site, Sleeps(start=UNLOCK.timestamp()), USER)
     yield made
     await made.close()
 

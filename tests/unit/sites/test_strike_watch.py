@@ -12,11 +12,10 @@ from snipe.adapters.secrets import Secret
 from snipe.adapters.sites.base import Credentials
 from snipe.adapters.sites.budget import BudgetExhausted, RequestBudget
 from snipe.adapters.sites.errors import RateLimited, SlotNotOpen
-from snipe.adapters.sites.facts import SiteFacts
 from snipe.adapters.sites.x import XDriver
 from snipe.profiles import load_profile
 
-from .fakes import FakeSite, Sleeps
+from .fakes import FakeSite, Sleeps, logged_in_driver
 
 START = THURSDAY_13H  # 13:00 in Delft, as the fake site lists it
 UNLOCK = START - timedelta(hours=72)
@@ -36,10 +35,7 @@ def clock() -> Sleeps:
 
 @pytest.fixture
 async def driver(site: FakeSite, clock: Sleeps):
-    profile = load_profile("sandbox", "http://site.test")
-    made = XDriver(profile, transport=site.transport, now=clock.now, sleep=clock.sleep,
-                   facts=SiteFacts(profile.name, profile.api_url, times="utc"))
-    await made.session(USER)
+    made = await logged_in_driver(site, clock, USER)
     yield made
     await made.close()
 
